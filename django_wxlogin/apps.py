@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class WxLoginConfig(AppConfig):
+    name = "django_wxlogin"
+    label = "django_wxlogin"
+    verbose_name = _("WeChat login")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import checks, receivers, wechat  # noqa: F401  (registers checks and receivers)
+
+        receivers.connect()
+        wechat.install_log_redaction()

@@ -1,0 +1,98 @@
+"""Every error the package raises, each with a stable machine ``code`` for clients.
+
+WeChat's failures are mapped onto a few typed errors here; ``exception_handler`` renders any
+DRF error as ``{"code": ..., "detail": ...}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+
+
+class WeChatError(exceptions.APIException):
+    """WeChat refused or failed a call. ``errcode`` is WeChat's own number, when it gave one."""
+
+    def __init__(self, detail: Any = None, errcode: int | None = None) -> None:
+        super().__init__(detail)
+        self.errcode = errcode
+
+
+class InvalidCode(WeChatError):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "invalid_code"
+    default_detail = _("The login code is invalid, expired or already used; call wx.login again.")
+
+
+class WeChatRateLimited(WeChatError):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "wechat_rate_limited"
+    default_detail = _("Too many requests to WeChat; try again in a minute.")
+    retry_after = 60
+
+
+class UserBlocked(WeChatError):
+    status_code = status.HTTP_403_FORBIDDEN
+    default_code = "user_blocked"
+    default_detail = _("WeChat has blocked this user from logging in.")
+
+
+class WeChatUnavailable(WeChatError):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "wechat_unavailable"
+    default_detail = _("WeChat is not answering right now; try again shortly.")
+    retry_after = 5
+
+
+class WeChatMisconfigured(WeChatError):
+    """The appid or appsecret is wrong or missing: an operator must fix the settings."""
+
+    status_code = status.HTTP_500_INTERNAL_SERVER_ERROR
+    default_code = "wechat_misconfigured"
+    default_detail = _("The server's WeChat settings are wrong; please contact the operator.")
+
+
+class InvalidToken(exceptions.AuthenticationFailed):
+    default_code = "invalid_token"
+    default_detail = _("The token is invalid.")
+
+
+class SessionExpired(exceptions.AuthenticationFailed):
+    default_code = "session_expired"
+    default_detail = _("The login state has expired; please log in again.")
+
+
+def _first_message(detail: Any) -> tuple[str, str]:
+    """The first (message, code) of a possibly nested DRF error detail."""
+    while isinstance(detail, dict | list):
+        if not detail:
+            return "", "invalid"
+        detail = next(iter(detail.values())) if isinstance(detail, dict) else detail[0]
+    return str(detail), getattr(detail, "code", None) or "invalid"
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's handler, with every body shaped ``{"code", "detail"}`` (plus ``errors`` per field).
+
+    Set it as ``REST_FRAMEWORK["EXCEPTION_HANDLER"]`` to give your own views the same shape.
+    """
+    from rest_framework.views import exception_handler as drf_exception_handler
+    # (imported here: rest_framework.views loads the auth classes, which import this module)
+
+    response = drf_exception_handler(exc, context)
+    if response is None or not isinstance(exc, exceptions.APIException):
+        return response
+    if isinstance(exc.detail, dict | list):
+        detail, code = _first_message(exc.detail)
+        if isinstance(exc, exceptions.ValidationError):
+            code = "invalid_request"
+        response.data = {"code": code, "detail": detail, "errors": exc.detail}
+    else:
+        response.data = {"code": exc.detail.code or exc.default_code, "detail": str(exc.detail)}
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response

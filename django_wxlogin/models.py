@@ -1,0 +1,108 @@
+"""WeChat identities and the sessions (tokens) issued to users."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .crypto import EncryptedTextField
+
+
+class WxUser(models.Model):
+    """A WeChat identity (one openid in one mini program) linked to a Django user.
+
+    A Django user has at most one ``WxUser`` per mini program; several mini programs sharing a
+    unionid can point at the same user.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="wechat_identities",
+        verbose_name=_("user"),
+    )
+    appid = models.CharField(_("appid"), max_length=32)
+    openid = models.CharField(_("openid"), max_length=64)
+    # NULL, not "": the app is not bound to an Open Platform account (no unionid from WeChat).
+    unionid = models.CharField(  # noqa: DJ001
+        _("unionid"), max_length=64, null=True, blank=True, db_index=True
+    )
+    nickname = models.CharField(_("nickname"), max_length=64, blank=True)
+    avatar_url = models.URLField(_("avatar URL"), max_length=512, blank=True)
+    phone_number = models.CharField(_("phone number"), max_length=32, blank=True)
+    # WeChat's latest session_key: encrypted at rest, never serialized, shown or logged.
+    session_key = EncryptedTextField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    last_login_at = models.DateTimeField(_("last login"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("WeChat user")
+        verbose_name_plural = _("WeChat users")
+        constraints = [
+            models.UniqueConstraint(fields=["appid", "openid"], name="wxlogin_wxuser_app_openid"),
+            models.UniqueConstraint(fields=["user", "appid"], name="wxlogin_wxuser_user_app"),
+        ]
+
+    def __str__(self) -> str:
+        return self.nickname or self.openid
+
+    def __repr__(self) -> str:
+        return f"<WxUser {self.pk} appid={self.appid} openid={self.openid}>"
+
+
+class RevokeReason(models.TextChoices):
+    LOGOUT = "logout", _("logout")
+    LOGOUT_ALL = "logout_all", _("logout everywhere")
+    SINGLE_SESSION = "single_session", _("single sign-on: a newer login")
+    USER = "user", _("revoked by the user")
+    ADMIN = "admin", _("revoked in the admin")
+    COMMAND = "command", _("revoked by a management command")
+
+
+class SessionQuerySet(models.QuerySet):
+    def live(self) -> SessionQuerySet:
+        """Sessions neither revoked nor past their absolute lifetime."""
+        return self.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
+
+
+class WxSession(models.Model):
+    """One issued token. Only the token's SHA-256 digest is stored, never the token."""
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="wxlogin_sessions",
+        verbose_name=_("user"),
+    )
+    digest = models.CharField(_("token digest"), max_length=64, unique=True, editable=False)
+    appid = models.CharField(_("appid"), max_length=32, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"), db_index=True)
+    last_seen_at = models.DateTimeField(_("last seen"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    revoke_reason = models.CharField(
+        _("revoke reason"), max_length=16, choices=RevokeReason.choices, blank=True
+    )
+    user_agent = models.CharField(_("user agent"), max_length=256, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+
+    objects = SessionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
+        indexes = [models.Index(fields=["user", "revoked_at"], name="wxlogin_session_user_live")]
+
+    def __str__(self) -> str:
+        return f"{self.digest[:8]}… ({self.user_id})"
+
+    def __repr__(self) -> str:
+        return f"<WxSession {self.pk} user={self.user_id}>"
+
+    @property
+    def is_live(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()

@@ -1,0 +1,118 @@
+"""Request validation and response shapes of the HTTP API."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from .models import WxSession, WxUser
+from .settings import wxlogin_settings
+
+_CODE = re.compile(r"[\x21-\x7e]{1,128}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+AVATAR_FORMATS = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp"}
+
+
+class StrictCharField(serializers.CharField):
+    """A CharField that refuses numbers, lists and other non-strings instead of str()-ing them."""
+
+    default_error_messages = {"invalid": _("Must be a string.")}
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class LoginSerializer(serializers.Serializer):
+    code = StrictCharField(trim_whitespace=False, max_length=128)
+
+    def validate_code(self, value: str) -> str:
+        if not _CODE.fullmatch(value):
+            raise serializers.ValidationError(
+                _("The code must be printable ASCII without spaces, at most 128 characters."),
+                code="invalid_code_format",
+            )
+        return value
+
+
+class WxUserSerializer(serializers.ModelSerializer):
+    id = serializers.ReadOnlyField(source="user_id")
+
+    class Meta:
+        model = WxUser
+        fields = ["id", "openid", "unionid", "nickname", "avatar_url"]
+        read_only_fields = fields
+
+
+class LoginResponseSerializer(serializers.Serializer):
+    token = serializers.CharField()
+    token_type = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+    expires_in = serializers.IntegerField()
+    created = serializers.BooleanField(help_text=_("True when this login created the user."))
+    user = WxUserSerializer()
+
+
+class ProfileSerializer(serializers.ModelSerializer):
+    """``nickname`` and ``avatar_url`` as JSON, or an ``avatar`` image file as multipart."""
+
+    id = serializers.ReadOnlyField(source="user_id")
+    nickname = StrictCharField(required=False, allow_blank=True)
+    avatar_url = serializers.URLField(required=False, allow_blank=True, max_length=512)
+    avatar = serializers.ImageField(required=False, write_only=True)
+
+    class Meta:
+        model = WxUser
+        fields = ["id", "openid", "unionid", "nickname", "avatar_url", "avatar"]
+        read_only_fields = ["id", "openid", "unionid"]
+
+    def validate_nickname(self, value: str) -> str:
+        value = value.strip()
+        limit = wxlogin_settings.NICKNAME_MAX_LENGTH
+        if len(value) > limit:
+            raise serializers.ValidationError(
+                _("The nickname is longer than %(limit)d characters.") % {"limit": limit},
+                code="max_length",
+            )
+        if _CONTROL.search(value):
+            raise serializers.ValidationError(_("The nickname has control characters."))
+        return value
+
+    def validate_avatar(self, value: Any) -> Any:
+        if value.size > wxlogin_settings.AVATAR_MAX_BYTES:
+            raise serializers.ValidationError(
+                _("The avatar is larger than %(limit)d bytes.")
+                % {"limit": wxlogin_settings.AVATAR_MAX_BYTES},
+                code="file_too_large",
+            )
+        image_format = getattr(getattr(value, "image", None), "format", None)
+        if image_format not in AVATAR_FORMATS:
+            raise serializers.ValidationError(
+                _("The avatar must be a JPEG, PNG, GIF or WebP image."), code="invalid_image"
+            )
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "avatar" in attrs and "avatar_url" in attrs:
+            raise serializers.ValidationError(
+                _("Send either an avatar file or an avatar_url, not both.")
+            )
+        return attrs
+
+
+class SessionSerializer(serializers.ModelSerializer):
+    current = serializers.SerializerMethodField()
+
+    class Meta:
+        model = WxSession
+        fields = ["id", "current", "appid", "created_at", "expires_at", "last_seen_at",
+                  "user_agent", "ip_address"]
+        read_only_fields = fields
+
+    def get_current(self, session: WxSession) -> bool:
+        current = getattr(self.context.get("request"), "auth", None)
+        return current is not None and current.pk == session.pk

@@ -1,0 +1,83 @@
+"""The package's settings: one ``WXLOGIN`` dict in the project's settings.
+
+Every value is read when it is used, never bound at import time, so ``override_settings``
+and settings changed at run time take effect at once.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings as django_settings
+
+DEFAULTS: dict[str, Any] = {
+    # The mini program's credentials, from the WeChat admin console (开发管理 -> 开发设置).
+    "APPID": "",
+    "SECRET": "",
+    # Where WeChat's server API lives; point it at the fake WeChat for offline work.
+    "API_BASE_URL": "https://api.weixin.qq.com",
+    # Seconds to wait for WeChat to accept the connection and to answer.
+    "CONNECT_TIMEOUT": 3.0,
+    "READ_TIMEOUT": 5.0,
+    # Absolute lifetime of a token (seconds or timedelta).
+    "TOKEN_TTL": timedelta(days=7),
+    # A token unused for this long dies early (seconds or timedelta); None turns it off.
+    "IDLE_TIMEOUT": None,
+    # True: a new login revokes the user's earlier tokens (单点登录). False: one per device.
+    "SINGLE_SESSION": True,
+    # The word before the token in the Authorization header.
+    "AUTH_HEADER_KEYWORD": "Bearer",
+    # The django-redis cache that holds live sessions, and the prefix of its keys.
+    "CACHE_ALIAS": "default",
+    "CACHE_KEY_PREFIX": "wxlogin",
+    # A session's "last seen" is written at most once per this many seconds.
+    "LAST_SEEN_INTERVAL": 60,
+    # Dotted path of the callable that makes the Django user for a first login.
+    "CREATE_USER": "django_wxlogin.users.create_user",
+    # Profile limits.
+    "NICKNAME_MAX_LENGTH": 64,
+    "AVATAR_MAX_BYTES": 2 * 1024 * 1024,
+    "AVATAR_UPLOAD_TO": "wxlogin/avatars/",
+}
+
+
+def _seconds(value: int | float | timedelta | None) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, timedelta):
+        return int(value.total_seconds())
+    return int(value)
+
+
+class WxLoginSettings:
+    """Reads ``settings.WXLOGIN`` live; unknown names raise ``AttributeError``."""
+
+    @property
+    def user_settings(self) -> dict[str, Any]:
+        return getattr(django_settings, "WXLOGIN", None) or {}
+
+    def get(self, name: str) -> Any:
+        if name not in DEFAULTS:
+            raise AttributeError(f"Invalid WXLOGIN setting: {name!r}")
+        return self.user_settings.get(name, DEFAULTS[name])
+
+    def __getattr__(self, name: str) -> Any:
+        if name.isupper():
+            return self.get(name)
+        raise AttributeError(name)
+
+    @property
+    def token_ttl_seconds(self) -> int:
+        return _seconds(self.get("TOKEN_TTL")) or 0
+
+    @property
+    def idle_timeout_seconds(self) -> int | None:
+        return _seconds(self.get("IDLE_TIMEOUT"))
+
+    @property
+    def api_base_url(self) -> str:
+        return str(self.get("API_BASE_URL")).rstrip("/")
+
+
+wxlogin_settings = WxLoginSettings()

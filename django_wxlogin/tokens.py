@@ -1,0 +1,41 @@
+"""Opaque bearer tokens: ``<user reference>.<256 random bits>``, stored only as SHA-256 digests.
+
+The user reference (the user's primary key, base64url) lets the hot path fetch the session and
+its user from the cache in one round trip; it carries nothing secret.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+import secrets
+
+RANDOM_BYTES = 32
+MAX_LENGTH = 200
+_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,128}\.[A-Za-z0-9_-]{43}")
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def make_token(user_pk: object) -> str:
+    return f"{_b64(str(user_pk).encode())}.{secrets.token_urlsafe(RANDOM_BYTES)}"
+
+
+def token_digest(token: str) -> str:
+    """The hex SHA-256 of a token: what the database and the cache hold instead of it."""
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+def user_reference(token: str) -> str | None:
+    """The user primary key (as text) a well-formed token names, else None."""
+    if len(token) > MAX_LENGTH or not _SHAPE.fullmatch(token):
+        return None
+    ref = token.split(".", 1)[0]
+    try:
+        return base64.urlsafe_b64decode(ref + "=" * (-len(ref) % 4)).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None

@@ -1,0 +1,79 @@
+"""Finding, or creating, the Django user behind a WeChat identity."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from . import store
+from .models import WxSession, WxUser
+from .settings import wxlogin_settings
+from .wechat import Code2SessionResult
+
+
+def create_user(identity: Code2SessionResult, appid: str) -> Any:
+    """The default ``CREATE_USER``: a user named ``wx_<hash of appid and openid>`` with an
+    unusable password. Works with any custom user model whose other fields have defaults;
+    point ``CREATE_USER`` at your own callable otherwise."""
+    model = get_user_model()
+    name = "wx_" + hashlib.sha256(f"{appid}:{identity.openid}".encode()).hexdigest()[:24]
+    user = model(**{model.USERNAME_FIELD: name})
+    user.set_unusable_password()
+    user.save()
+    return user
+
+
+@dataclass
+class Login:
+    token: str
+    session: WxSession
+    wxuser: WxUser
+    created: bool
+
+
+def _locked_identity(appid: str, openid: str) -> WxUser | None:
+    # Locks the WxUser row and its user row: logins of one user are serialized.
+    return (WxUser.objects.select_for_update().select_related("user")
+            .filter(appid=appid, openid=openid).first())
+
+
+def login(identity: Code2SessionResult, *, appid: str, request: Any = None) -> Login:
+    """Record a successful code2Session and issue a token, all in one transaction.
+
+    Concurrent first logins of one openid end with one user: the loser's insert fails on the
+    unique constraint, its savepoint rolls back, and it continues with the winner's row.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        wxuser = _locked_identity(appid, identity.openid)
+        created = False
+        if wxuser is None:
+            try:
+                with transaction.atomic():
+                    user = import_string(wxlogin_settings.CREATE_USER)(identity, appid)
+                    wxuser = WxUser.objects.create(
+                        user=user, appid=appid, openid=identity.openid,
+                        unionid=identity.unionid, session_key=identity.session_key,
+                        last_login_at=now,
+                    )
+                    created = True
+            except IntegrityError:
+                wxuser = _locked_identity(appid, identity.openid)
+                if wxuser is None:
+                    raise
+        if not created:
+            wxuser.session_key = identity.session_key
+            wxuser.last_login_at = now
+            fields = ["session_key", "last_login_at", "updated_at"]
+            if identity.unionid and wxuser.unionid != identity.unionid:
+                wxuser.unionid = identity.unionid
+                fields.append("unionid")
+            wxuser.save(update_fields=fields)
+        token, session = store.issue(wxuser.user, request=request, appid=appid)
+    return Login(token=token, session=session, wxuser=wxuser, created=created)

@@ -1,0 +1,177 @@
+"""WeChat's server API over one pooled HTTP session per process.
+
+A login code works once, so nothing here ever retries a call on its own. WeChat's answers are
+mapped onto the typed errors of :mod:`django_wxlogin.exceptions`, matched on ``errcode`` only.
+The appsecret rides in query strings (WeChat wants it there), so every log record of the HTTP
+stack and every error raised here is scrubbed of it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from .exceptions import (
+    InvalidCode,
+    UserBlocked,
+    WeChatError,
+    WeChatMisconfigured,
+    WeChatRateLimited,
+    WeChatUnavailable,
+)
+from .settings import wxlogin_settings
+
+logger = logging.getLogger("django_wxlogin.wechat")
+
+ERRCODE_ERRORS: dict[int, type[WeChatError]] = {
+    -1: WeChatUnavailable,
+    40029: InvalidCode,
+    40163: InvalidCode,
+    41008: InvalidCode,
+    45011: WeChatRateLimited,
+    40226: UserBlocked,
+    40013: WeChatMisconfigured,
+    40125: WeChatMisconfigured,
+    41002: WeChatMisconfigured,
+}
+
+_SECRET_PARAMS = re.compile(
+    r"(?P<name>secret|js_code|code|access_token|session_key|signature)=[^&\s\"'#]*",
+    re.IGNORECASE,
+)
+
+
+def redact(text: str) -> str:
+    """``text`` with the values of secret-bearing query parameters replaced by ``***``."""
+    return _SECRET_PARAMS.sub(r"\g<name>=***", text)
+
+
+class RedactSecrets(logging.Filter):
+    """Scrubs secret query parameters from records that urllib3 logs at DEBUG level."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        scrubbed = redact(message)
+        if scrubbed != message:
+            record.msg, record.args = scrubbed, None
+        return True
+
+
+def install_log_redaction() -> None:
+    """Attach :class:`RedactSecrets` to the loggers that print request URLs (idempotent)."""
+    for name in ("urllib3.connectionpool", "urllib3.connection", "requests"):
+        target = logging.getLogger(name)
+        if not any(isinstance(f, RedactSecrets) for f in target.filters):
+            target.addFilter(RedactSecrets())
+
+
+_local = threading.local()
+
+
+def http_session() -> requests.Session:
+    """This process's keep-alive session (a new one after a fork, never one per request)."""
+    session = getattr(_local, "session", None)
+    if session is None or _local.pid != os.getpid():
+        install_log_redaction()
+        session = requests.Session()
+        adapter = HTTPAdapter(max_retries=0, pool_connections=4, pool_maxsize=32)
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        session.headers["User-Agent"] = "django-wxlogin"
+        _local.session, _local.pid = session, os.getpid()
+    return session
+
+
+@dataclass(frozen=True)
+class Code2SessionResult:
+    openid: str
+    session_key: str
+    unionid: str | None
+
+    def __repr__(self) -> str:  # keeps the session_key out of tracebacks and logs
+        return f"Code2SessionResult(openid={self.openid!r}, unionid={self.unionid!r})"
+
+
+class WeChatClient:
+    """Calls one mini program's server API; see ``client()`` for the configured app."""
+
+    def __init__(self, appid: str, secret: str, base_url: str | None = None) -> None:
+        self.appid = appid
+        self.secret = secret
+        self.base_url = (base_url or wxlogin_settings.api_base_url).rstrip("/")
+
+    def __repr__(self) -> str:
+        return f"WeChatClient(appid={self.appid!r}, base_url={self.base_url!r})"
+
+    def request(self, method: str, path: str, *, params: dict[str, Any] | None = None,
+                json: Any = None) -> dict[str, Any]:
+        """One call, no retry: WeChat's JSON answer, or a typed :class:`WeChatError`."""
+        timeout = (wxlogin_settings.CONNECT_TIMEOUT, wxlogin_settings.READ_TIMEOUT)
+        try:
+            response = http_session().request(
+                method, self.base_url + path, params=params, json=json, timeout=timeout
+            )
+        except requests.Timeout:
+            logger.warning("WeChat %s timed out", path)
+            raise WeChatUnavailable() from None
+        except requests.RequestException as exc:
+            logger.warning("WeChat %s failed: %s", path, type(exc).__name__)
+            raise WeChatUnavailable() from None
+        if response.status_code >= 400:
+            logger.warning("WeChat %s answered HTTP %s", path, response.status_code)
+            raise WeChatUnavailable()
+        try:
+            data = response.json()
+        except ValueError:
+            logger.warning("WeChat %s answered something that is not JSON", path)
+            raise WeChatUnavailable() from None
+        if not isinstance(data, dict):
+            raise WeChatUnavailable()
+        errcode = data.get("errcode") or 0
+        if errcode:
+            raise self._error(path, errcode)
+        return data
+
+    def _error(self, path: str, errcode: Any) -> WeChatError:
+        try:
+            errcode = int(errcode)
+        except (TypeError, ValueError):
+            errcode = -1
+        error_class = ERRCODE_ERRORS.get(errcode, WeChatUnavailable)
+        if error_class is WeChatMisconfigured:
+            logger.error(
+                "WeChat rejected the credentials of appid %s (errcode %s on %s): "
+                "check WXLOGIN's APPID and SECRET",
+                self.appid, errcode, path,
+            )
+        else:
+            logger.info("WeChat %s answered errcode %s", path, errcode)
+        return error_class(errcode=errcode)
+
+    def code2session(self, code: str) -> Code2SessionResult:
+        """Exchange a ``wx.login()`` code for the user's openid, unionid and session_key."""
+        data = self.request("GET", "/sns/jscode2session", params={
+            "appid": self.appid,
+            "secret": self.secret,
+            "js_code": code,
+            "grant_type": "authorization_code",
+        })
+        openid, session_key = data.get("openid"), data.get("session_key")
+        if not isinstance(openid, str) or not openid or not isinstance(session_key, str) \
+                or not session_key:
+            logger.warning("WeChat code2Session answered without openid or session_key")
+            raise WeChatUnavailable()
+        unionid = data.get("unionid")
+        return Code2SessionResult(openid, session_key, unionid if unionid else None)
+
+
+def client() -> WeChatClient:
+    """The client of the configured mini program."""
+    return WeChatClient(wxlogin_settings.APPID, wxlogin_settings.SECRET)

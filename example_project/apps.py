@@ -1,0 +1,20 @@
+import os
+import sys
+
+from django.apps import AppConfig
+from django.conf import settings
+
+
+class ExampleConfig(AppConfig):
+    name = "example_project"
+
+    def ready(self) -> None:
+        if "WXLOGIN_API_BASE_URL" not in os.environ:
+            # No WeChat here: each process serves its own fake on a free loopback port.
+            from django_wxlogin.fake_wechat import FakeWeChat
+
+            fake = FakeWeChat({settings.WXLOGIN["APPID"]: settings.WXLOGIN["SECRET"]}).start()
+            settings.WXLOGIN["API_BASE_URL"] = fake.url
+        if not settings.REDIS_URL and ("runserver" in sys.argv or "gunicorn" in sys.argv[0]):
+            print("Warning: REDIS_URL is not set; sessions live in this process's memory.",
+                  file=sys.stderr)

@@ -1,0 +1,57 @@
+"""Fixtures: the fake WeChat over loopback HTTP, the real Redis, API clients."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from django_wxlogin.fake_wechat import FakeWeChat
+
+_codes = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def fake_wechat() -> Iterator[FakeWeChat]:
+    with FakeWeChat({settings.WXLOGIN["APPID"]: settings.WXLOGIN["SECRET"]}) as fake:
+        settings.WXLOGIN["API_BASE_URL"] = fake.url
+        yield fake
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache(fake_wechat: FakeWeChat) -> Iterator[None]:
+    """Every test starts with an empty session cache (the Redis DB is the suite's own)."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def api() -> APIClient:
+    return APIClient()
+
+
+def fresh_code(user: str = "alice") -> str:
+    """A code the fake WeChat has not seen yet, for ``user``."""
+    return f"{user}.{next(_codes)}"
+
+
+@pytest.fixture
+def login(api: APIClient) -> Callable[..., Any]:
+    """POST login/ with a fresh code for ``user``; returns the response."""
+
+    def do_login(user: str = "alice", client: APIClient | None = None, **extra: Any) -> Any:
+        return (client or APIClient()).post(
+            "/wx/login/", {"code": fresh_code(user)}, format="json", **extra
+        )
+
+    return do_login
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
