@@ -117,6 +117,8 @@ class ProfileView(WxLoginAPIView):
         serializer.save(**extra)
         return Response(serializer.data)
 
+    post = patch  # wx.uploadFile can only POST
+
 
 class SessionListView(WxLoginAPIView):
     """The user's live sessions (devices); ``current`` marks the one making the request."""
