@@ -1,45 +1,63 @@
-"""Which lifetime of the Redis server this process talks to.
+"""Which lifetime of the Redis server a cache talks to.
 
 Redis gives every start a new ``run_id``. A session cache entry is trusted only under the
-run_id it was written under: a Redis restarted from an older snapshot (which may hold sessions
-revoked since) is told apart without asking the database on every request. New connections,
-which a restart forces, learn the run_id through redis-py's ``redis_connect_func`` hook, so the
-hot path pays nothing for it.
+run_id it was written under, so a Redis restarted from an older snapshot (which may hold
+sessions revoked since) is told apart without asking the database on every request. A restart
+drops every connection, and each new connection learns the run_id through redis-py's
+``redis_connect_func`` hook, so the hot path pays nothing for it.
 """
 
 from __future__ import annotations
 
-import os
 import re
+import weakref
 from typing import Any
 
 from django.core.cache.backends.base import BaseCache
 
 _RUN_ID = re.compile(rb"run_id:([0-9a-f]+)")
-_state: dict[str, Any] = {"pid": None, "run_id": "", "clients": set()}
+# connection pool -> run_id of the server its newest connection reached
+_run_ids: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
 
 
-def _remember(raw: Any) -> None:
+def _parse(raw: Any) -> str:
     if isinstance(raw, dict):
-        _state["run_id"] = str(raw.get("run_id", ""))[:12]
-        return
+        return str(raw.get("run_id", ""))[:12]
     if isinstance(raw, str):
         raw = raw.encode()
     match = _RUN_ID.search(raw) if isinstance(raw, bytes) else None
-    _state["run_id"] = match.group(1).decode()[:12] if match else ""
+    return match.group(1).decode()[:12] if match else ""
 
 
-def _hooked(previous: Any):
+def _hook(pool: Any, previous: Any):
+    pool_ref = weakref.ref(pool)
+
     def on_connect(connection: Any) -> None:
         if previous is None:
             connection.on_connect()
         else:
             previous(connection)
         connection.send_command("INFO", "server")
-        _remember(connection.read_response())
+        run_id = _parse(connection.read_response())
+        target = pool_ref()
+        if target is not None:
+            _run_ids[target] = run_id
 
     on_connect.wxlogin = True  # type: ignore[attr-defined]
     return on_connect
+
+
+def _install(pool: Any) -> None:
+    """Hook new connections, and the pool's existing ones for when they reconnect."""
+    previous = pool.connection_kwargs.get("redis_connect_func")
+    if getattr(previous, "wxlogin", False):
+        return
+    hook = _hook(pool, previous)
+    pool.connection_kwargs["redis_connect_func"] = hook
+    existing = [*getattr(pool, "_available_connections", ()),
+                *getattr(pool, "_in_use_connections", ())]
+    for connection in existing:
+        connection.redis_connect_func = hook
 
 
 def run_id(cache: BaseCache) -> str:
@@ -47,14 +65,9 @@ def run_id(cache: BaseCache) -> str:
     get_client = getattr(getattr(cache, "client", None), "get_client", None)
     if get_client is None:
         return ""
-    if _state["pid"] != os.getpid():
-        _state.update(pid=os.getpid(), clients=set())
-    client = get_client(write=True)
-    if id(client) not in _state["clients"]:
-        kwargs = client.connection_pool.connection_kwargs
-        previous = kwargs.get("redis_connect_func")
-        if not getattr(previous, "wxlogin", False):
-            kwargs["redis_connect_func"] = _hooked(previous)
-        _remember(client.execute_command("INFO", "server"))
-        _state["clients"].add(id(client))
-    return _state["run_id"]
+    pool = get_client(write=True).connection_pool
+    known = _run_ids.get(pool)
+    if known is None:
+        _install(pool)
+        known = _run_ids[pool] = _parse(get_client(write=True).info("server"))
+    return known

@@ -114,25 +114,25 @@ class WeChatClient:
                 json: Any = None) -> dict[str, Any]:
         """One call, no retry: WeChat's JSON answer, or a typed :class:`WeChatError`."""
         timeout = (wxlogin_settings.CONNECT_TIMEOUT, wxlogin_settings.READ_TIMEOUT)
+        response = None
         try:
             response = http_session().request(
                 method, self.base_url + path, params=params, json=json, timeout=timeout
             )
-        except requests.Timeout:
-            logger.warning("WeChat %s timed out", path)
-            raise WeChatUnavailable() from None
         except requests.RequestException as exc:
+            # Its text holds the URL, and so the secret: log the type only.
             logger.warning("WeChat %s failed: %s", path, type(exc).__name__)
-            raise WeChatUnavailable() from None
+        if response is None:
+            raise WeChatUnavailable()  # raised outside the except: no __context__ to leak
         if response.status_code >= 400:
             logger.warning("WeChat %s answered HTTP %s", path, response.status_code)
             raise WeChatUnavailable()
         try:
             data = response.json()
         except ValueError:
-            logger.warning("WeChat %s answered something that is not JSON", path)
-            raise WeChatUnavailable() from None
+            data = None
         if not isinstance(data, dict):
+            logger.warning("WeChat %s answered something that is not a JSON object", path)
             raise WeChatUnavailable()
         errcode = data.get("errcode") or 0
         if errcode:
