@@ -10,6 +10,7 @@ from django.core.checks import Error, Tags, Warning, register
 
 from .settings import DEFAULTS, wxlogin_settings
 
+RATE_SETTINGS = ("LOGIN_RATE",)
 PER_PROCESS_CACHES = (
     "django.core.cache.backends.locmem.LocMemCache",
     "django.core.cache.backends.dummy.DummyCache",
@@ -70,4 +71,22 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
             and not wxlogin_settings.api_base_url.startswith(("http://127.", "http://localhost")):
         messages.append(Warning("WXLOGIN['API_BASE_URL'] is plain http: the appsecret travels "
                                 "unencrypted.", id="wxlogin.W003"))
+    messages.extend(_check_rates())
+    return messages
+
+
+def _check_rates() -> list[Any]:
+    from rest_framework.throttling import SimpleRateThrottle
+
+    messages = []
+    for name in RATE_SETTINGS:
+        rate = wxlogin_settings.get(name)
+        try:
+            SimpleRateThrottle.parse_rate(None, rate)  # type: ignore[arg-type]
+        except (AttributeError, KeyError, IndexError, TypeError, ValueError):
+            messages.append(Error(
+                f"WXLOGIN[{name!r}] is not a rate: {rate!r}.",
+                hint='Use "<count>/<period>" with a period of s, min, h or day, or None.',
+                id="wxlogin.E007",
+            ))
     return messages

@@ -35,6 +35,8 @@ DEFAULTS: dict[str, Any] = {
     "LAST_SEEN_INTERVAL": 60,
     # Dotted path of the callable that makes the Django user for a first login.
     "CREATE_USER": "django_wxlogin.users.create_user",
+    # Per-client-IP rate of POST login/ (DRF rate syntax, e.g. "10/min"; None: no limit).
+    "LOGIN_RATE": "30/min",
     # Profile limits.
     "NICKNAME_MAX_LENGTH": 64,
     "AVATAR_MAX_BYTES": 2 * 1024 * 1024,

@@ -32,6 +32,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import AuthenticationFailed
 
 from . import server_identity
+from .client_ip import client_ip
 from .exceptions import InvalidToken, SessionExpired
 from .models import RevokeReason, WxSession
 from .settings import wxlogin_settings
@@ -208,8 +209,7 @@ def _from_database(digest: str, user_ref: str, store: BaseCache | None,
 def _client_details(request: Any) -> tuple[str, str | None]:
     if request is None:
         return "", None
-    agent = request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_MAX]
-    return agent, request.META.get("REMOTE_ADDR") or None
+    return request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_MAX], client_ip(request)
 
 
 def issue(user: Any, *, request: Any = None, appid: str = "") -> tuple[str, WxSession]:

@@ -29,6 +29,7 @@ from .serializers import (
     SessionSerializer,
 )
 from .settings import wxlogin_settings
+from .throttling import LoginRateThrottle
 
 
 class WxLoginAPIView(APIView):
@@ -53,6 +54,7 @@ class LoginView(WxLoginAPIView):
 
     authentication_classes = []
     permission_classes = [AllowAny]
+    throttle_classes = [LoginRateThrottle]
 
     def post(self, request: Request) -> Response:
         serializer = LoginSerializer(data=request.data)

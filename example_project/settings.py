@@ -80,6 +80,7 @@ WXLOGIN = {
     "API_BASE_URL": os.environ.get("WXLOGIN_API_BASE_URL", "http://127.0.0.1:0"),
     "TOKEN_TTL": int(os.environ.get("WXLOGIN_TOKEN_TTL", 7 * 24 * 3600)),
     "SINGLE_SESSION": env_bool("WXLOGIN_SINGLE_SESSION", True),
+    "LOGIN_RATE": os.environ.get("WXLOGIN_LOGIN_RATE", "30/min") or None,
 }
 
 REST_FRAMEWORK = {

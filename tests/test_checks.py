@@ -48,3 +48,10 @@ def test_api_base_url(settings, good):
     assert _ids(settings, **good, API_BASE_URL="ftp://x") == ["wxlogin.E005"]
     assert _ids(settings, **good, API_BASE_URL="http://wechat.example.com") == ["wxlogin.W003"]
     assert _ids(settings, **good, API_BASE_URL="http://127.0.0.1:8090") == []
+
+
+def test_rates(settings, good):
+    assert _ids(settings, **good, LOGIN_RATE="5/min") == []
+    assert _ids(settings, **good, LOGIN_RATE=None) == []
+    for bad in ("5 per minute", "x/min", "5/fortnight", 5, ""):
+        assert _ids(settings, **good, LOGIN_RATE=bad) == ["wxlogin.E007"], bad
