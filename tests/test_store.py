@@ -63,7 +63,7 @@ def test_a_cold_cache_falls_back_to_the_database_and_refills(
 
 def _raw_entries():
     connection = get_redis_connection()
-    return {key: connection.get(key) for key in connection.keys("*wxlogin:*")}
+    return {key: connection.get(key) for key in connection.keys("*wxlogin:[snu]:*")}
 
 
 def test_an_entry_put_back_after_revocation_is_not_trusted(api, login):
@@ -101,7 +101,7 @@ def test_a_redis_restored_from_an_older_snapshot_is_not_trusted(api, login, priv
     assert api.post("/wx/logout/", **bearer(token)).status_code == 204
     private_redis.kill()
     private_redis.start()  # back from the snapshot: the revoked session's entries are there
-    assert len(private_redis.client().keys("*wxlogin:*")) == 3
+    assert len(private_redis.client().keys("*wxlogin:[snu]:*")) == 3
     response = api.get("/whoami/", **bearer(token))
     assert response.status_code == 401 and response.json()["code"] == "session_expired"
 
