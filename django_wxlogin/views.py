@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from . import store, users, wechat
 from .authentication import WxTokenAuthentication
+from .code_lock import exchange_once
 from .exceptions import exception_handler
 from .models import RevokeReason, WxSession, WxUser
 from .serializers import (
@@ -59,7 +60,7 @@ class LoginView(WxLoginAPIView):
     def post(self, request: Request) -> Response:
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        identity = wechat.client().code2session(serializer.validated_data["code"])
+        identity = exchange_once(wechat.client(), serializer.validated_data["code"])
         login = users.login(identity, appid=wxlogin_settings.APPID, request=request)
         expires_in = int((login.session.expires_at - login.session.created_at).total_seconds())
         body = LoginResponseSerializer({
