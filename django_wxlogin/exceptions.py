@@ -6,11 +6,15 @@ DRF error as ``{"code": ..., "detail": ...}``.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from django.db import InterfaceError, OperationalError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
+
+logger = logging.getLogger("django_wxlogin")
 
 
 class WeChatError(exceptions.APIException):
@@ -55,6 +59,15 @@ class WeChatMisconfigured(WeChatError):
     default_detail = _("The server's WeChat settings are wrong; please contact the operator.")
 
 
+class ServiceUnavailable(exceptions.APIException):
+    """The database is unreachable: a login or logout cannot be recorded right now."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "service_unavailable"
+    default_detail = _("The service is briefly unavailable; try again shortly.")
+    retry_after = 5
+
+
 class InvalidToken(exceptions.AuthenticationFailed):
     default_code = "invalid_token"
     default_detail = _("The token is invalid.")
@@ -82,6 +95,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     from rest_framework.views import exception_handler as drf_exception_handler
     # (imported here: rest_framework.views loads the auth classes, which import this module)
 
+    if isinstance(exc, OperationalError | InterfaceError):
+        logger.error("Database unavailable: %s", type(exc).__name__)
+        exc = ServiceUnavailable()
     response = drf_exception_handler(exc, context)
     if response is None or not isinstance(exc, exceptions.APIException):
         return response

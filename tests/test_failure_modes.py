@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import time
 
+import psycopg
 import pytest
+from django.db import connection
 
 from django_wxlogin.models import WxSession
 
@@ -40,3 +42,22 @@ def test_everything_works_from_the_database_while_redis_is_down(
     assert api.get("/whoami/", **bearer(other)).status_code == 200
     assert len(private_redis.client().keys("*wxlogin:s:*")) == 1
     assert api.get("/whoami/", **bearer(token)).status_code == 401
+
+
+def test_a_lost_database_connection_is_a_503_and_warm_tokens_still_work(api, login):
+    """The database backend of this request dies: no 500, no traceback, a clear 503."""
+    token = login("vera").json()["token"]
+    assert api.get("/whoami/", **bearer(token)).status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    with psycopg.connect(host="127.0.0.1", user="postgres", dbname="postgres",
+                         autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+    assert api.get("/whoami/", **bearer(token)).status_code == 200  # the cache alone
+    response = api.post("/wx/logout/", **bearer(token))
+    assert response.status_code == 503
+    assert response.json()["code"] == "service_unavailable"
+    assert response["Retry-After"] == "5"
+    connection.close()  # Django reconnects on the next query
+    assert api.post("/wx/logout/", **bearer(token)).status_code == 204
