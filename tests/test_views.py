@@ -209,9 +209,14 @@ def test_a_used_code_is_refused(api):
     assert again.status_code == 400 and again.json()["code"] == "invalid_code"
 
 
-def test_chinese_error_messages_are_not_broken(api, login):
+def test_errors_speak_chinese_to_chinese_clients(api, login):
     token = login().json()["token"]
     api.post("/wx/logout/", **bearer(token))
     response = api.post("/wx/logout/", **bearer(token), HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert response.status_code == 401
-    assert response.json()["code"] == "session_expired"
+    assert response.json() == {"code": "session_expired", "detail": "登录状态已失效，请重新登录。"}
+    bad = api.post("/wx/login/", {"code": "err.40029"}, format="json",
+                   HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9")
+    assert bad.json()["detail"] == "登录凭证 code 无效、已过期或已被使用，请重新调用 wx.login。"
+    english = api.post("/wx/logout/", **bearer(token))
+    assert english.json()["detail"] == "The login state has expired; please log in again."
