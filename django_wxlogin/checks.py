@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 
-from .settings import DEFAULTS, wxlogin_settings
+from .settings import APP_KEYS, DEFAULTS, wxlogin_settings
 
 RATE_SETTINGS = ("LOGIN_RATE",)
 PER_PROCESS_CACHES = (
@@ -16,6 +17,79 @@ PER_PROCESS_CACHES = (
     "django.core.cache.backends.dummy.DummyCache",
     "django.core.cache.backends.filebased.FileBasedCache",
 )
+ACCESS_TOKEN_ENDPOINTS = ("stable", "classic")
+_APP_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")  # a URL segment: login/<app>/
+
+
+def _check_single_app() -> list[Any]:
+    messages: list[Any] = []
+    if not wxlogin_settings.APPID:
+        messages.append(Error("WXLOGIN['APPID'] is not set.",
+                              hint="Copy the AppID from the mini program's admin console.",
+                              id="wxlogin.E001"))
+    if not wxlogin_settings.SECRET:
+        messages.append(Error("WXLOGIN['SECRET'] is not set.",
+                              hint="Read the AppSecret from the environment, never from code.",
+                              id="wxlogin.E002"))
+    return messages
+
+
+def _check_apps(apps: Any, user: dict[str, Any]) -> list[Any]:
+    if not isinstance(apps, list | tuple) or not all(isinstance(a, dict) for a in apps):
+        return [Error("WXLOGIN['APPS'] must be a list of dicts.",
+                      hint='e.g. [{"APPID": "wx...", "SECRET": ..., "NAME": "shop"}]',
+                      id="wxlogin.E007")]
+    messages: list[Any] = []
+    if user.get("APPID") or user.get("SECRET"):
+        messages.append(Error("WXLOGIN sets both APPS and APPID/SECRET.",
+                              hint="List every mini program in APPS and drop APPID and SECRET.",
+                              id="wxlogin.E011"))
+    for index, app in enumerate(apps):
+        label = f"WXLOGIN['APPS'][{index}]"
+        unknown = sorted(map(str, set(app) - set(APP_KEYS)))
+        if unknown:
+            messages.append(Error(f"{label} has unknown keys: {', '.join(unknown)}.",
+                                  hint=f"Known keys: {', '.join(APP_KEYS)}.", id="wxlogin.E012"))
+        if not isinstance(app.get("APPID"), str) or not app["APPID"]:
+            messages.append(Error(f"{label} has no APPID.", id="wxlogin.E007"))
+        if not isinstance(app.get("SECRET"), str) or not app["SECRET"]:
+            messages.append(Error(f"{label} has no SECRET.",
+                                  hint="Read the AppSecret from the environment, never from code.",
+                                  id="wxlogin.E008"))
+        name = app.get("NAME", "")
+        if name != "" and not (isinstance(name, str) and _APP_NAME.fullmatch(name)):
+            messages.append(Error(f"{label} has an invalid NAME.",
+                                  hint="Letters, digits, '-' and '_' (it goes in login/<app>/).",
+                                  id="wxlogin.E010"))
+    # Each APPID and NAME must lead to exactly one app (login/<app>/ takes either).
+    owners: dict[str, set[int]] = {}
+    for index, app in enumerate(apps):
+        for ref in {v for v in (app.get("APPID"), app.get("NAME")) if isinstance(v, str) and v}:
+            owners.setdefault(ref, set()).add(index)
+    for ref, indexes in owners.items():
+        if len(indexes) < 2:
+            continue
+        if sum(a.get("APPID") == ref for a in apps) > 1:
+            messages.append(Error(f"WXLOGIN['APPS'] lists appid {ref} more than once.",
+                                  id="wxlogin.E009"))
+        else:
+            messages.append(Error(f"WXLOGIN['APPS']: {ref!r} names more than one app.",
+                                  hint="Give each app its own NAME, different from every appid.",
+                                  id="wxlogin.E010"))
+    return messages
+
+
+def _check_access_token() -> list[Any]:
+    messages: list[Any] = []
+    if wxlogin_settings.ACCESS_TOKEN_ENDPOINT not in ACCESS_TOKEN_ENDPOINTS:
+        messages.append(Error("WXLOGIN['ACCESS_TOKEN_ENDPOINT'] must be \"stable\" or "
+                              "\"classic\".", id="wxlogin.E013"))
+    margin = wxlogin_settings.ACCESS_TOKEN_MARGIN
+    if isinstance(margin, bool) or not isinstance(margin, int | float) \
+            or not 0 <= margin <= 3600:
+        messages.append(Error("WXLOGIN['ACCESS_TOKEN_MARGIN'] must be 0 to 3600 seconds.",
+                              hint="WeChat's tokens live 7200 seconds.", id="wxlogin.E014"))
+    return messages
 
 
 @register(Tags.security, Tags.compatibility)
@@ -30,14 +104,9 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
             f"Unknown WXLOGIN settings: {', '.join(unknown)}.",
             hint=f"Known settings: {', '.join(sorted(DEFAULTS))}.", id="wxlogin.E006",
         ))
-    if not wxlogin_settings.APPID:
-        messages.append(Error("WXLOGIN['APPID'] is not set.",
-                              hint="Copy the AppID from the mini program's admin console.",
-                              id="wxlogin.E001"))
-    if not wxlogin_settings.SECRET:
-        messages.append(Error("WXLOGIN['SECRET'] is not set.",
-                              hint="Read the AppSecret from the environment, never from code.",
-                              id="wxlogin.E002"))
+    apps = user.get("APPS")
+    messages += _check_apps(apps, user) if apps else _check_single_app()
+    messages += _check_access_token()
     alias = wxlogin_settings.CACHE_ALIAS
     caches = getattr(settings, "CACHES", {})
     if alias not in caches:
@@ -87,6 +156,6 @@ def _check_rates() -> list[Any]:
             messages.append(Error(
                 f"WXLOGIN[{name!r}] is not a rate: {rate!r}.",
                 hint='Use "<count>/<period>" with a period of s, min, h or day, or None.',
-                id="wxlogin.E007",
+                id="wxlogin.E015",
             ))
     return messages

@@ -1,4 +1,4 @@
-"""Encryption at rest for WeChat's ``session_key``.
+"""Encryption at rest for WeChat's ``session_key`` (and the cached access tokens).
 
 Keys are derived from Django's ``SECRET_KEY`` (HKDF-SHA256); values written under a key listed in
 ``SECRET_KEY_FALLBACKS`` still decrypt, so rotating ``SECRET_KEY`` the Django way rotates these.
@@ -48,7 +48,7 @@ def decrypt(value: str) -> str | None:
     try:
         return fernet().decrypt(value.encode("ascii")).decode("utf-8")
     except (InvalidToken, UnicodeError):
-        logger.warning("A stored session_key could not be decrypted (SECRET_KEY rotated?)")
+        logger.warning("A stored secret could not be decrypted (SECRET_KEY rotated?)")
         return None
 
 

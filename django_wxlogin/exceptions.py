@@ -68,6 +68,39 @@ class ServiceUnavailable(exceptions.APIException):
     retry_after = 5
 
 
+class UnknownApp(exceptions.APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "unknown_app"
+    default_detail = _("No mini program of that name or appid is configured here.")
+
+
+class DecryptionFailed(exceptions.APIException):
+    """One answer for every way decryption can fail, so that no failure tells which step broke
+    (no padding oracle). The usual cause is a session_key replaced by a later ``wx.login``."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "decrypt_failed"
+    default_detail = _("The data could not be decrypted: call wx.login, log in again, then get "
+                       "the data anew and retry.")
+
+
+class NoPhoneNumber(exceptions.APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "no_phone_number"
+    default_detail = _("The decrypted data holds no phone number.")
+
+
+class InvalidSignature(exceptions.APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "invalid_signature"
+    default_detail = _("The signature does not match: call wx.login, log in again and retry.")
+
+
+class InvalidPhoneCode(InvalidCode):
+    default_detail = _("The phone number code is invalid, expired or already used; ask the user "
+                       "again with getPhoneNumber.")
+
+
 class InvalidToken(exceptions.AuthenticationFailed):
     default_code = "invalid_token"
     default_detail = _("The token is invalid.")

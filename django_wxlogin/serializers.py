@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from .exceptions import InvalidSignature
 from .models import WxSession, WxUser
 from .settings import wxlogin_settings
+from .signatures import verify_raw_data
 
 _CODE = re.compile(r"[\x21-\x7e]{1,128}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 AVATAR_FORMATS = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp"}
+# What wx.getUserProfile hands out since late 2022 instead of the real nickname.
+PLACEHOLDER_NICKNAME = "微信用户"
 
 
 class StrictCharField(serializers.CharField):
@@ -27,7 +32,9 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
-class LoginSerializer(serializers.Serializer):
+class CodeSerializer(serializers.Serializer):
+    """A one-time code from the mini program (wx.login, getPhoneNumber)."""
+
     code = StrictCharField(trim_whitespace=False, max_length=128)
 
     def validate_code(self, value: str) -> str:
@@ -37,6 +44,24 @@ class LoginSerializer(serializers.Serializer):
                 code="invalid_code_format",
             )
         return value
+
+
+class LoginSerializer(CodeSerializer):
+    app = StrictCharField(required=False, max_length=64,
+                          help_text=_("The mini program's NAME or APPID, when there are several."))
+
+
+class DecryptSerializer(serializers.Serializer):
+    # Only shapes are checked here: everything about the content fails as one DecryptionFailed.
+    encrypted_data = StrictCharField(trim_whitespace=False, max_length=65536)
+    iv = StrictCharField(trim_whitespace=False, max_length=64)
+    save_phone = serializers.BooleanField(default=False)
+
+
+class PhoneNumberSerializer(serializers.Serializer):
+    phone_number = serializers.CharField()
+    pure_phone_number = serializers.CharField()
+    country_code = serializers.CharField()
 
 
 class WxUserSerializer(serializers.ModelSerializer):
@@ -58,17 +83,23 @@ class LoginResponseSerializer(serializers.Serializer):
 
 
 class ProfileSerializer(serializers.ModelSerializer):
-    """``nickname`` and ``avatar_url`` as JSON, or an ``avatar`` image file as multipart."""
+    """``nickname`` and ``avatar_url`` as JSON, an ``avatar`` image file as multipart, or
+    ``raw_data`` with its ``signature`` as wx.getUserProfile gives them (verified against the
+    user's session_key; the "微信用户" placeholder WeChat sends since 2022 is not stored)."""
 
     id = serializers.ReadOnlyField(source="user_id")
     nickname = StrictCharField(required=False, allow_blank=True)
     avatar_url = serializers.URLField(required=False, allow_blank=True, max_length=512)
     avatar = serializers.ImageField(required=False, write_only=True)
+    raw_data = StrictCharField(required=False, write_only=True, trim_whitespace=False,
+                               max_length=4096)
+    signature = StrictCharField(required=False, write_only=True, max_length=64)
 
     class Meta:
         model = WxUser
-        fields = ["id", "openid", "unionid", "nickname", "avatar_url", "avatar"]
-        read_only_fields = ["id", "openid", "unionid"]
+        fields = ["id", "openid", "unionid", "nickname", "avatar_url", "phone_number", "avatar",
+                  "raw_data", "signature"]
+        read_only_fields = ["id", "openid", "unionid", "phone_number"]
 
     def validate_nickname(self, value: str) -> str:
         value = value.strip()
@@ -101,6 +132,36 @@ class ProfileSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(
                 _("Send either an avatar file or an avatar_url, not both.")
             )
+        raw_data, signature = attrs.pop("raw_data", None), attrs.pop("signature", None)
+        if raw_data is None and signature is None:
+            return attrs
+        if raw_data is None or signature is None or attrs:
+            raise serializers.ValidationError(
+                _("Send raw_data with its signature, and no other profile field.")
+            )
+        if not verify_raw_data(raw_data, signature, self.instance.session_key):
+            raise InvalidSignature()
+        return self._profile_from_raw_data(raw_data)
+
+    def _profile_from_raw_data(self, raw_data: str) -> dict[str, Any]:
+        try:
+            profile = json.loads(raw_data)
+        except ValueError:
+            profile = None
+        if not isinstance(profile, dict):
+            raise serializers.ValidationError({"raw_data": _("raw_data is not a JSON object.")})
+        nickname, avatar_url = profile.get("nickName"), profile.get("avatarUrl")
+        if nickname == PLACEHOLDER_NICKNAME:
+            return {}  # a grey avatar comes with it: keep what the user set before
+        attrs = {}
+        try:
+            if nickname is not None:
+                attrs["nickname"] = self.validate_nickname(
+                    self.fields["nickname"].run_validation(nickname))
+            if avatar_url is not None:
+                attrs["avatar_url"] = self.fields["avatar_url"].run_validation(avatar_url)
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError({"raw_data": exc.detail}) from None
         return attrs
 
 

@@ -6,15 +6,22 @@ and settings changed at run time take effect at once.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings as django_settings
+from django.utils.translation import gettext_lazy as _
+
+from .exceptions import UnknownApp
 
 DEFAULTS: dict[str, Any] = {
     # The mini program's credentials, from the WeChat admin console (开发管理 -> 开发设置).
     "APPID": "",
     "SECRET": "",
+    # Several mini programs in one backend, instead of APPID and SECRET: a list of
+    # {"APPID": ..., "SECRET": ..., "NAME": ...} (NAME optional: a slug for login/<app>/).
+    "APPS": [],
     # Where WeChat's server API lives; point it at the fake WeChat for offline work.
     "API_BASE_URL": "https://api.weixin.qq.com",
     # Seconds to wait for WeChat to accept the connection and to answer.
@@ -41,7 +48,26 @@ DEFAULTS: dict[str, Any] = {
     "NICKNAME_MAX_LENGTH": 64,
     "AVATAR_MAX_BYTES": 2 * 1024 * 1024,
     "AVATAR_UPLOAD_TO": "wxlogin/avatars/",
+    # Where access tokens come from: "stable" (POST /cgi-bin/stable_token, which never kicks
+    # out a token another server holds) or "classic" (GET /cgi-bin/token, which does).
+    "ACCESS_TOKEN_ENDPOINT": "stable",
+    # Seconds before WeChat's expiry at which a cached access token is no longer used.
+    "ACCESS_TOKEN_MARGIN": 300,
 }
+
+APP_KEYS = ("APPID", "SECRET", "NAME")
+
+
+@dataclass(frozen=True)
+class WxApp:
+    """One configured mini program. ``name`` is its slug in URLs ("" when it has none)."""
+
+    appid: str
+    secret: str = field(repr=False)
+    name: str = ""
+
+    def matches(self, ref: str) -> bool:
+        return ref == self.appid or (bool(self.name) and ref == self.name)
 
 
 def _seconds(value: int | float | timedelta | None) -> int | None:
@@ -80,6 +106,29 @@ class WxLoginSettings:
     @property
     def api_base_url(self) -> str:
         return str(self.get("API_BASE_URL")).rstrip("/")
+
+    @property
+    def apps(self) -> list[WxApp]:
+        """Every configured mini program: ``APPS``, or the single ``APPID``/``SECRET``."""
+        configured = self.get("APPS")
+        if not configured:
+            return [WxApp(str(self.get("APPID")), str(self.get("SECRET")))]
+        return [WxApp(str(a.get("APPID", "")), str(a.get("SECRET", "")), str(a.get("NAME", "")))
+                for a in configured]
+
+    def app(self, ref: str | None = None) -> WxApp:
+        """The app named by ``ref`` (its NAME or APPID); with one app, ``None`` names it."""
+        apps = self.apps
+        if ref is None:
+            if len(apps) == 1:
+                return apps[0]
+            raise UnknownApp(
+                _("Several mini programs are configured: name one, as login/<app>/ or with "
+                  "\"app\" in the body."))
+        for app in apps:
+            if app.matches(ref):
+                return app
+        raise UnknownApp()
 
 
 wxlogin_settings = WxLoginSettings()

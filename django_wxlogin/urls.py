@@ -23,9 +23,12 @@ app_name = "wxlogin"
 
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
+    path("login/<str:app>/", views.LoginView.as_view(), name="login-app"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("logout/all/", views.LogoutAllView.as_view(), name="logout-all"),
     path("profile/", views.ProfileView.as_view(), name="profile"),
     path("sessions/", views.SessionListView.as_view(), name="sessions"),
     path("sessions/<session_id:pk>/", views.SessionDetailView.as_view(), name="session-detail"),
+    path("decrypt/", views.DecryptView.as_view(), name="decrypt"),
+    path("phone/", views.PhoneView.as_view(), name="phone"),
 ]

@@ -43,9 +43,22 @@ def _locked_identity(appid: str, openid: str) -> WxUser | None:
             .filter(appid=appid, openid=openid).first())
 
 
+def _user_of_unionid(unionid: str | None, appid: str) -> Any:
+    """The user another mini program already knows under ``unionid`` (one without an identity
+    in ``appid`` yet), so that one person is one Django user across mini programs. Its rows
+    are locked, as in ``_locked_identity``."""
+    if not unionid:
+        return None
+    linked = (WxUser.objects.select_for_update().select_related("user")
+              .filter(unionid=unionid).exclude(user__wechat_identities__appid=appid)
+              .order_by("pk").first())
+    return linked.user if linked else None
+
+
 def login(identity: Code2SessionResult, *, appid: str, request: Any = None) -> Login:
     """Record a successful code2Session and issue a token, all in one transaction.
 
+    A first login in one mini program joins the user of another that shares the unionid.
     Concurrent first logins of one openid end with one user: the loser's insert fails on the
     unique constraint, its savepoint rolls back, and it continues with the winner's row.
     """
@@ -56,7 +69,8 @@ def login(identity: Code2SessionResult, *, appid: str, request: Any = None) -> L
         if wxuser is None:
             try:
                 with transaction.atomic():
-                    user = import_string(wxlogin_settings.CREATE_USER)(identity, appid)
+                    user = _user_of_unionid(identity.unionid, appid) or import_string(
+                        wxlogin_settings.CREATE_USER)(identity, appid)
                     wxuser = WxUser.objects.create(
                         user=user, appid=appid, openid=identity.openid,
                         unionid=identity.unionid, session_key=identity.session_key,

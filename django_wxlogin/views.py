@@ -1,4 +1,4 @@
-"""The HTTP API: login, logout, profile and the user's sessions."""
+"""The HTTP API: login, logout, profile, the user's sessions, decryption and phone numbers."""
 
 from __future__ import annotations
 
@@ -17,19 +17,22 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import store, users, wechat
+from . import decryption, phone, store, users, wechat
 from .authentication import WxTokenAuthentication
 from .code_lock import exchange_once
-from .exceptions import exception_handler
+from .exceptions import NoPhoneNumber, UnknownApp, exception_handler
 from .models import RevokeReason, WxSession, WxUser
 from .serializers import (
     AVATAR_FORMATS,
+    CodeSerializer,
+    DecryptSerializer,
     LoginResponseSerializer,
     LoginSerializer,
+    PhoneNumberSerializer,
     ProfileSerializer,
     SessionSerializer,
 )
-from .settings import wxlogin_settings
+from .settings import WxApp, wxlogin_settings
 from .throttling import LoginRateThrottle
 
 
@@ -50,18 +53,34 @@ def _no_store(response: Response) -> Response:
     return response
 
 
+def current_identity(request: Request) -> WxUser:
+    """The ``WxUser`` of the request's user in the mini program its session was issued for."""
+    wxuser = WxUser.objects.filter(user=request.user, appid=request.auth.appid).first()
+    if wxuser is None:
+        raise NotFound(_("This account has no WeChat identity."), code="no_wechat_identity")
+    return wxuser
+
+
+def _login_app(in_url: str | None, in_body: str | None) -> WxApp:
+    app = wxlogin_settings.app(in_url or in_body)
+    if in_url is not None and in_body is not None and wxlogin_settings.app(in_body) != app:
+        raise UnknownApp(_("The URL and the body name different mini programs."))
+    return app
+
+
 class LoginView(WxLoginAPIView):
-    """Trade a ``wx.login()`` code for a token."""
+    """Trade a ``wx.login()`` code for a token, in the mini program the URL or body names."""
 
     authentication_classes = []
     permission_classes = [AllowAny]
     throttle_classes = [LoginRateThrottle]
 
-    def post(self, request: Request) -> Response:
+    def post(self, request: Request, app: str | None = None) -> Response:
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        identity = exchange_once(wechat.client(), serializer.validated_data["code"])
-        login = users.login(identity, appid=wxlogin_settings.APPID, request=request)
+        mini_program = _login_app(app, serializer.validated_data.get("app"))
+        identity = exchange_once(wechat.client(mini_program), serializer.validated_data["code"])
+        login = users.login(identity, appid=mini_program.appid, request=request)
         expires_in = int((login.session.expires_at - login.session.created_at).total_seconds())
         body = LoginResponseSerializer({
             "token": login.token,
@@ -96,11 +115,7 @@ class ProfileView(WxLoginAPIView):
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     def get_object(self) -> WxUser:
-        wxuser = WxUser.objects.filter(user=self.request.user,
-                                       appid=wxlogin_settings.APPID).first()
-        if wxuser is None:
-            raise NotFound(_("This account has no WeChat identity."), code="no_wechat_identity")
-        return wxuser
+        return current_identity(self.request)
 
     def get(self, request: Request) -> Response:
         return Response(ProfileSerializer(self.get_object()).data)
@@ -138,3 +153,34 @@ class SessionDetailView(WxLoginAPIView):
         session = get_object_or_404(WxSession.objects.live(), pk=pk, user=request.user)
         store.revoke(session, RevokeReason.USER)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class DecryptView(WxLoginAPIView):
+    """Decrypt ``encryptedData`` with the user's session_key; ``save_phone`` also stores the
+    number of a legacy phone payload. Every decryption failure is the same 400."""
+
+    def post(self, request: Request) -> Response:
+        serializer = DecryptSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        wxuser = current_identity(request)
+        data = decryption.decrypt_for(wxuser, serializer.validated_data["encrypted_data"],
+                                      serializer.validated_data["iv"])
+        if serializer.validated_data["save_phone"]:
+            phone_number = phone.parse_phone_info(data)
+            if phone_number is None:
+                raise NoPhoneNumber()
+            phone.save_phone_number(wxuser, phone_number)
+        return _no_store(Response(data))
+
+
+class PhoneView(WxLoginAPIView):
+    """Trade a getPhoneNumber code for the user's phone number, and store it."""
+
+    def post(self, request: Request) -> Response:
+        serializer = CodeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        wxuser = current_identity(request)
+        phone_number = phone.fetch_phone_number(wxlogin_settings.app(wxuser.appid),
+                                                serializer.validated_data["code"])
+        phone.save_phone_number(wxuser, phone_number)
+        return _no_store(Response(PhoneNumberSerializer(phone_number).data))

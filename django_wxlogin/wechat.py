@@ -26,7 +26,7 @@ from .exceptions import (
     WeChatRateLimited,
     WeChatUnavailable,
 )
-from .settings import wxlogin_settings
+from .settings import WxApp, wxlogin_settings
 
 logger = logging.getLogger("django_wxlogin.wechat")
 
@@ -40,6 +40,7 @@ ERRCODE_ERRORS: dict[int, type[WeChatError]] = {
     40013: WeChatMisconfigured,
     40125: WeChatMisconfigured,
     41002: WeChatMisconfigured,
+    40164: WeChatMisconfigured,  # the server's IP is not in the app's whitelist
 }
 
 _SECRET_PARAMS = re.compile(
@@ -87,6 +88,15 @@ def http_session() -> requests.Session:
         session.headers["User-Agent"] = "django-wxlogin"
         _local.session, _local.pid = session, os.getpid()
     return session
+
+
+@dataclass(frozen=True)
+class AccessTokenResult:
+    access_token: str
+    expires_in: int
+
+    def __repr__(self) -> str:
+        return f"AccessTokenResult(expires_in={self.expires_in!r})"
 
 
 @dataclass(frozen=True)
@@ -148,7 +158,7 @@ class WeChatClient:
         if error_class is WeChatMisconfigured:
             logger.error(
                 "WeChat rejected the credentials of appid %s (errcode %s on %s): "
-                "check WXLOGIN's APPID and SECRET",
+                "check WXLOGIN's APPID and SECRET, and the app's IP whitelist",
                 self.appid, errcode, path,
             )
         else:
@@ -171,7 +181,25 @@ class WeChatClient:
         unionid = data.get("unionid")
         return Code2SessionResult(openid, session_key, unionid if unionid else None)
 
+    def fetch_access_token(self, endpoint: str = "stable") -> AccessTokenResult:
+        """An access token from the ``"stable"`` endpoint, or the ``"classic"`` one (whose every
+        call voids the classic token every other server of this app is using)."""
+        credentials = {"grant_type": "client_credential", "appid": self.appid,
+                       "secret": self.secret}
+        if endpoint == "classic":
+            data = self.request("GET", "/cgi-bin/token", params=credentials)
+        else:
+            data = self.request("POST", "/cgi-bin/stable_token",
+                                json={**credentials, "force_refresh": False})
+        token, expires_in = data.get("access_token"), data.get("expires_in")
+        if not isinstance(token, str) or not token or not isinstance(expires_in, int) \
+                or isinstance(expires_in, bool) or expires_in <= 0:
+            logger.warning("WeChat answered an access token request without a usable token")
+            raise WeChatUnavailable()
+        return AccessTokenResult(token, expires_in)
 
-def client() -> WeChatClient:
-    """The client of the configured mini program."""
-    return WeChatClient(wxlogin_settings.APPID, wxlogin_settings.SECRET)
+
+def client(app: WxApp | None = None) -> WeChatClient:
+    """The client of ``app``, by default the only configured mini program."""
+    app = app or wxlogin_settings.app()
+    return WeChatClient(app.appid, app.secret)

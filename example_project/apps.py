@@ -12,8 +12,9 @@ class ExampleConfig(AppConfig):
         if "WXLOGIN_API_BASE_URL" not in os.environ:
             # No WeChat here: each process serves its own fake on a free loopback port.
             from django_wxlogin.fake_wechat import FakeWeChat
+            from django_wxlogin.settings import wxlogin_settings
 
-            fake = FakeWeChat({settings.WXLOGIN["APPID"]: settings.WXLOGIN["SECRET"]}).start()
+            fake = FakeWeChat({app.appid: app.secret for app in wxlogin_settings.apps}).start()
             settings.WXLOGIN["API_BASE_URL"] = fake.url
         if not settings.REDIS_URL and ("runserver" in sys.argv or "gunicorn" in sys.argv[0]):
             print("Warning: REDIS_URL is not set; sessions live in this process's memory.",

@@ -74,14 +74,18 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 WXLOGIN = {
-    "APPID": os.environ.get("WXLOGIN_APPID", "wx0000000000000000"),
-    "SECRET": os.environ.get("WXLOGIN_SECRET", "example-secret"),
     # Unset: example_project.apps starts the built-in fake WeChat and points here at it.
     "API_BASE_URL": os.environ.get("WXLOGIN_API_BASE_URL", "http://127.0.0.1:0"),
     "TOKEN_TTL": int(os.environ.get("WXLOGIN_TOKEN_TTL", 7 * 24 * 3600)),
     "SINGLE_SESSION": env_bool("WXLOGIN_SINGLE_SESSION", True),
     "LOGIN_RATE": os.environ.get("WXLOGIN_LOGIN_RATE", "30/min") or None,
 }
+if os.environ.get("WXLOGIN_APPS"):  # several mini programs: "NAME:APPID:SECRET,..."
+    WXLOGIN["APPS"] = [dict(zip(("NAME", "APPID", "SECRET"), app.split(":", 2), strict=True))
+                       for app in os.environ["WXLOGIN_APPS"].split(",") if app]
+else:
+    WXLOGIN["APPID"] = os.environ.get("WXLOGIN_APPID", "wx0000000000000000")
+    WXLOGIN["SECRET"] = os.environ.get("WXLOGIN_SECRET", "example-secret")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["django_wxlogin.authentication.WxTokenAuthentication"],

@@ -15,10 +15,16 @@ from django_wxlogin.fake_wechat import FakeWeChat
 
 _codes = itertools.count(1)
 
+# More mini programs the fake WeChat knows, for the multi-app tests.
+SHOP = {"APPID": "wxtestshop000002", "SECRET": "shop-appsecret-never-logged", "NAME": "shop"}
+BLOG = {"APPID": "wxtestblog000003", "SECRET": "blog-appsecret-never-logged", "NAME": "blog"}
+
 
 @pytest.fixture(scope="session")
 def fake_wechat() -> Iterator[FakeWeChat]:
-    with FakeWeChat({settings.WXLOGIN["APPID"]: settings.WXLOGIN["SECRET"]}) as fake:
+    apps = {settings.WXLOGIN["APPID"]: settings.WXLOGIN["SECRET"],
+            SHOP["APPID"]: SHOP["SECRET"], BLOG["APPID"]: BLOG["SECRET"]}
+    with FakeWeChat(apps) as fake:
         settings.WXLOGIN["API_BASE_URL"] = fake.url
         yield fake
 
@@ -55,6 +61,14 @@ def login(api: APIClient) -> Callable[..., Any]:
 
 def bearer(token: str) -> dict[str, str]:
     return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+
+
+def log_in(user: str = "alice", path: str = "/wx/login/") -> tuple[str, str]:
+    """Log ``user`` in; its token and the code used (the fake's session_key derives from it)."""
+    code = fresh_code(user)
+    response = APIClient().post(path, {"code": code}, format="json")
+    assert response.status_code == 200, response.content
+    return response.json()["token"], code
 
 
 class RedisServer:

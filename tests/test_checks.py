@@ -1,4 +1,6 @@
-"""System checks keep their ids."""
+"""System checks of the WXLOGIN settings, the multi-app and access-token ones in particular."""
+
+from __future__ import annotations
 
 from datetime import timedelta
 
@@ -6,8 +8,62 @@ import pytest
 
 from django_wxlogin.checks import check_settings
 
+from .conftest import BLOG, SHOP
 
-def _ids(settings, **wxlogin):
+
+def _ids(settings, **wxlogin) -> list[str]:
+    base = {k: v for k, v in settings.WXLOGIN.items() if k not in ("APPID", "SECRET")}
+    settings.WXLOGIN = {**base, **wxlogin}
+    return sorted(message.id for message in check_settings())
+
+
+def test_the_suite_settings_pass(settings):
+    assert check_settings() == []
+
+
+def test_several_apps_pass_without_appid_and_secret(settings):
+    assert _ids(settings, APPS=[SHOP, BLOG, {"APPID": "wxnoname", "SECRET": "s"}]) == []
+
+
+@pytest.mark.parametrize(("apps", "expected"), [
+    ("wxshop", ["wxlogin.E007"]),
+    ([SHOP, "wxblog"], ["wxlogin.E007"]),
+    ([SHOP, {"SECRET": "s", "NAME": "nameless"}], ["wxlogin.E007"]),
+    ([SHOP, {"APPID": "wxblog"}], ["wxlogin.E008"]),
+    ([SHOP, {**BLOG, "APPID": SHOP["APPID"]}], ["wxlogin.E009"]),
+    ([SHOP, {**BLOG, "NAME": "shop"}], ["wxlogin.E010"]),
+    ([SHOP, {**BLOG, "NAME": SHOP["APPID"]}], ["wxlogin.E010"]),
+    ([SHOP, {**BLOG, "NAME": "my blog/"}], ["wxlogin.E010"]),
+    ([SHOP, {**BLOG, "TOKEN": "x"}], ["wxlogin.E012"]),
+])
+def test_bad_apps(settings, apps, expected):
+    assert _ids(settings, APPS=apps) == expected
+
+
+def test_apps_and_appid_together(settings):
+    assert _ids(settings, APPS=[SHOP], APPID="wxother", SECRET="s") == ["wxlogin.E011"]
+
+
+def test_no_app_at_all(settings):
+    assert _ids(settings) == ["wxlogin.E001", "wxlogin.E002"]
+
+
+@pytest.mark.parametrize(("setting", "value", "expected"), [
+    ("ACCESS_TOKEN_ENDPOINT", "classic", []),
+    ("ACCESS_TOKEN_ENDPOINT", "fresh", ["wxlogin.E013"]),
+    ("ACCESS_TOKEN_MARGIN", 0, []),
+    ("ACCESS_TOKEN_MARGIN", -1, ["wxlogin.E014"]),
+    ("ACCESS_TOKEN_MARGIN", 7200, ["wxlogin.E014"]),
+    ("ACCESS_TOKEN_MARGIN", "300", ["wxlogin.E014"]),
+])
+def test_access_token_settings(settings, setting, value, expected):
+    settings.WXLOGIN = {**settings.WXLOGIN, setting: value}
+    assert sorted(message.id for message in check_settings()) == expected
+
+
+# The single-app form, each check on its own.
+
+def _only(settings, **wxlogin):
     settings.WXLOGIN = wxlogin
     return sorted(message.id for message in check_settings())
 
@@ -18,40 +74,40 @@ def good(settings):
 
 
 def test_a_good_configuration_has_no_messages(settings, good):
-    assert _ids(settings, **good) == []
+    assert _only(settings, **good) == []
 
 
 def test_missing_credentials(settings):
-    assert _ids(settings) == ["wxlogin.E001", "wxlogin.E002"]
+    assert _only(settings) == ["wxlogin.E001", "wxlogin.E002"]
 
 
 def test_unknown_keys_are_typos(settings, good):
-    assert _ids(settings, **good, TOKEN_TTL_SECONDS=5) == ["wxlogin.E006"]
+    assert _only(settings, **good, TOKEN_TTL_SECONDS=5) == ["wxlogin.E006"]
 
 
 def test_cache_alias(settings, good):
-    assert _ids(settings, **good, CACHE_ALIAS="nope") == ["wxlogin.E003"]
+    assert _only(settings, **good, CACHE_ALIAS="nope") == ["wxlogin.E003"]
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     settings.DEBUG = False
-    assert _ids(settings, **good) == ["wxlogin.W001"]
+    assert _only(settings, **good) == ["wxlogin.W001"]
     settings.DEBUG = True
-    assert _ids(settings, **good) == []
+    assert _only(settings, **good) == []
 
 
 def test_durations(settings, good):
-    assert _ids(settings, **good, TOKEN_TTL=0) == ["wxlogin.E004"]
-    assert _ids(settings, **good, TOKEN_TTL="week") == ["wxlogin.E004"]
-    assert _ids(settings, **good, TOKEN_TTL=timedelta(days=1), IDLE_TIMEOUT=30) == ["wxlogin.W002"]
+    assert _only(settings, **good, TOKEN_TTL=0) == ["wxlogin.E004"]
+    assert _only(settings, **good, TOKEN_TTL="week") == ["wxlogin.E004"]
+    assert _only(settings, **good, TOKEN_TTL=timedelta(days=1), IDLE_TIMEOUT=30) == ["wxlogin.W002"]
 
 
 def test_api_base_url(settings, good):
-    assert _ids(settings, **good, API_BASE_URL="ftp://x") == ["wxlogin.E005"]
-    assert _ids(settings, **good, API_BASE_URL="http://wechat.example.com") == ["wxlogin.W003"]
-    assert _ids(settings, **good, API_BASE_URL="http://127.0.0.1:8090") == []
+    assert _only(settings, **good, API_BASE_URL="ftp://x") == ["wxlogin.E005"]
+    assert _only(settings, **good, API_BASE_URL="http://wechat.example.com") == ["wxlogin.W003"]
+    assert _only(settings, **good, API_BASE_URL="http://127.0.0.1:8090") == []
 
 
 def test_rates(settings, good):
-    assert _ids(settings, **good, LOGIN_RATE="5/min") == []
-    assert _ids(settings, **good, LOGIN_RATE=None) == []
+    assert _only(settings, **good, LOGIN_RATE="5/min") == []
+    assert _only(settings, **good, LOGIN_RATE=None) == []
     for bad in ("5 per minute", "x/min", "5/fortnight", 5, ""):
-        assert _ids(settings, **good, LOGIN_RATE=bad) == ["wxlogin.E007"], bad
+        assert _only(settings, **good, LOGIN_RATE=bad) == ["wxlogin.E015"], bad
