@@ -98,10 +98,16 @@ class WxSession(models.Model):
         indexes = [models.Index(fields=["user", "revoked_at"], name="wxlogin_session_user_live")]
 
     def __str__(self) -> str:
-        return f"{self.digest[:8]}… ({self.user_id})"
+        return f"{self.digest_prefix}… ({self.user_id})"
 
     def __repr__(self) -> str:
         return f"<WxSession {self.pk} user={self.user_id}>"
+
+    @property
+    def digest_prefix(self) -> str:
+        """Enough of the digest to tell sessions apart in the admin and in listings; the only
+        part of it ever shown."""
+        return self.digest[:8]
 
     @property
     def is_live(self) -> bool:

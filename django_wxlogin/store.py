@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 from typing import Any
@@ -32,6 +32,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import AuthenticationFailed
 
 from . import server_identity
+from .batches import pk_batches
 from .client_ip import client_ip
 from .exceptions import InvalidToken, SessionExpired
 from .models import RevokeReason, WxSession
@@ -277,6 +278,24 @@ def revoke_user(user_pk: object, reason: str) -> int:
 def revoke_sessions(queryset: Any, reason: str) -> int:
     """Revoke the sessions of a queryset (the admin and commands batch large ones)."""
     return len(_revoke_rows(queryset, reason))
+
+
+def revoke_batched(queryset: Any, reason: str, *, batch_size: int = 5000,
+                   progress: Callable[[int], object] | None = None) -> int:
+    """Revoke the sessions of a queryset of any size; how many it revoked.
+
+    One short transaction per ``batch_size`` sessions keeps memory bounded and row locks
+    brief, and clears each batch from the cache as soon as it commits. ``progress`` is called
+    with each batch's count.
+    """
+    total = 0
+    for pks in pk_batches(queryset.filter(revoked_at__isnull=True), batch_size):
+        with transaction.atomic():
+            count = revoke_sessions(WxSession.objects.filter(pk__in=pks), reason)
+        total += count
+        if progress is not None:
+            progress(count)
+    return total
 
 
 def forget_user(user_pk: object) -> None:

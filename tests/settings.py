@@ -22,6 +22,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "django.contrib.staticfiles",  # the admin's CSS and JS for the browser test's live server
     "rest_framework",
     "django_wxlogin",
 ]
@@ -63,5 +64,6 @@ WXLOGIN = {
 REST_FRAMEWORK = {"EXCEPTION_HANDLER": "django_wxlogin.exceptions.exception_handler"}
 MEDIA_ROOT = os.environ.get("TEST_MEDIA_ROOT", "/tmp/django-wxlogin-test-media")
 MEDIA_URL = "/media/"
+STATIC_URL = "/static/"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

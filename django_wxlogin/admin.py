@@ -1,0 +1,178 @@
+"""The admin: WeChat identities and their sessions, read-only except for revocation.
+
+Secrets never reach a page: ``session_key`` has no field anywhere, and a session shows only the
+first characters of its token digest, enough to tell sessions apart and useless otherwise.
+Revoking goes through ``store``, so it is as final as a logout: database and cache at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django
+from django.contrib import admin, messages
+from django.contrib.admin.utils import display_for_value
+from django.contrib.auth import get_permission_codename, get_user_model
+from django.db import models
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from . import store
+from .models import RevokeReason, WxSession, WxUser
+
+SESSIONS_SHOWN = 20
+
+
+def _username_lookup() -> str:
+    return f"user__{get_user_model().USERNAME_FIELD}"
+
+
+class RevokeActionsMixin:
+    """The permission and the message both revoke actions share."""
+
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        # The session admin changes nothing else, so its change permission means "may revoke".
+        opts = WxSession._meta
+        return request.user.has_perm(f"{opts.app_label}.{get_permission_codename('change', opts)}")
+
+    def revoke_and_report(self, request: HttpRequest, sessions: QuerySet) -> None:
+        count = store.revoke_batched(sessions, RevokeReason.ADMIN)
+        self.message_user(  # type: ignore[attr-defined]
+            request,
+            ngettext("Revoked %(count)d session.", "Revoked %(count)d sessions.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
+
+class HasUnionidFilter(admin.SimpleListFilter):
+    title = _("has unionid")
+    parameter_name = "has_unionid"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("yes", _("Yes")), ("no", _("No"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() in ("yes", "no"):
+            return queryset.filter(unionid__isnull=self.value() == "no")
+        return queryset
+
+
+@admin.register(WxUser)
+class WxUserAdmin(RevokeActionsMixin, admin.ModelAdmin):
+    list_display = ("openid", "unionid", "nickname", "user", "phone_number", "created_at",
+                    "last_login_at")
+    list_filter = ("appid", HasUnionidFilter, "created_at")
+    list_select_related = ("user",)
+    fieldsets = (
+        (None, {"fields": ("user", "appid", "openid", "unionid")}),
+        (_("Profile"), {"fields": ("nickname", "avatar_url", "phone_number")}),
+        (_("Activity"), {"fields": ("created_at", "updated_at", "last_login_at")}),
+        (_("Live sessions"), {"fields": ("live_sessions",)}),
+    )
+    readonly_fields = ("user", "appid", "openid", "unionid", "created_at", "updated_at",
+                       "last_login_at", "live_sessions")
+    actions = ("revoke_users",)
+    # Django 5 warns until told what scheme a bare avatar URL gets; https, as Django 6 assumes.
+    formfield_overrides = ({models.URLField: {"assume_scheme": "https"}}
+                           if django.VERSION >= (5, 0) else {})
+
+    def get_search_fields(self, request: HttpRequest) -> tuple[str, ...]:
+        return ("openid", "unionid", "nickname", "phone_number", _username_lookup())
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # identities come from WeChat logins only
+
+    @admin.action(description=_("Revoke all sessions of the selected users"),
+                  permissions=["revoke"])
+    def revoke_users(self, request: HttpRequest, queryset: QuerySet) -> None:
+        sessions = WxSession.objects.live().filter(user__in=queryset.values("user"))
+        self.revoke_and_report(request, sessions)
+
+    @admin.display(description=_("live sessions"))
+    def live_sessions(self, wxuser: WxUser) -> SafeString | str:
+        """The linked user's live sessions (from any mini program), newest first."""
+        rows = list(WxSession.objects.live().filter(user_id=wxuser.user_id)
+                    .order_by("-pk")[:SESSIONS_SHOWN + 1])
+        if not rows:
+            return _("None")
+        headers = (_("token digest"), _("appid"), _("created"), _("expires"), _("last seen"),
+                   _("IP address"), _("user agent"))
+        cells = (
+            (reverse("admin:django_wxlogin_wxsession_change", args=[s.pk]), s.digest_prefix,
+             s.appid, *(display_for_value(value, "-") for value in (
+                 s.created_at, s.expires_at, s.last_seen_at, s.ip_address)), s.user_agent)
+            for s in rows[:SESSIONS_SHOWN]
+        )
+        more = (_("Only the newest %(count)d are shown: see them all.")
+                % {"count": SESSIONS_SHOWN} if len(rows) > SESSIONS_SHOWN
+                else _("Open in the session list"))
+        return format_html(
+            '<table class="wxlogin-sessions"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>'
+            '<p><a href="{}?status=live&amp;user={}">{}</a></p>',
+            format_html_join("", "<th>{}</th>", ((header,) for header in headers)),
+            format_html_join(
+                "", '<tr><td><a href="{}">{}…</a></td>' + "<td>{}</td>" * 6 + "</tr>", cells),
+            reverse("admin:django_wxlogin_wxsession_changelist"), wxuser.user_id, more,
+        )
+
+
+class SessionStatusFilter(admin.SimpleListFilter):
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("live", _("live")), ("revoked", _("revoked")), ("expired", _("expired"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "live":
+            return queryset.live()
+        if self.value() == "revoked":
+            return queryset.filter(revoked_at__isnull=False)
+        if self.value() == "expired":
+            return queryset.filter(revoked_at__isnull=True, expires_at__lte=timezone.now())
+        return queryset
+
+
+@admin.register(WxSession)
+class WxSessionAdmin(RevokeActionsMixin, admin.ModelAdmin):
+    list_display = ("token", "user", "appid", "created_at", "expires_at", "last_seen_at",
+                    "revoked_at", "revoke_reason", "user_agent", "ip_address")
+    # No appid filter: listing its values would scan the whole (large) table on every page.
+    list_filter = (SessionStatusFilter, "revoke_reason", "created_at")
+    list_select_related = ("user",)
+    fields = ("token", "user", "appid", "created_at", "expires_at", "last_seen_at",
+              "revoked_at", "revoke_reason", "user_agent", "ip_address")
+    readonly_fields = fields
+    ordering = ("-pk",)
+    show_full_result_count = False  # no second COUNT(*) over a large table per page
+    actions = ("revoke_sessions",)
+
+    def get_search_fields(self, request: HttpRequest) -> tuple[str, ...]:
+        return (_username_lookup(), "user__wechat_identities__openid",
+                "user__wechat_identities__unionid", "ip_address")
+
+    # Sessions are made by logins and ended by revoking: the admin neither adds, edits nor
+    # deletes them (a deleted row would also lose the record of its revocation).
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("token digest"))
+    def token(self, session: WxSession) -> str:
+        return f"{session.digest_prefix}…"
+
+    @admin.action(description=_("Revoke selected sessions"), permissions=["revoke"])
+    def revoke_sessions(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self.revoke_and_report(request, queryset.live())
