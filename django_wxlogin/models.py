@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .crypto import EncryptedTextField
+from .settings import wxlogin_settings
 
 
 class WxUser(models.Model):
@@ -62,10 +65,23 @@ class RevokeReason(models.TextChoices):
     COMMAND = "command", _("revoked by a management command")
 
 
+def _dead(now: datetime) -> models.Q:
+    """Dead as authentication sees it: past the absolute lifetime, or unused too long."""
+    dead = models.Q(expires_at__lte=now)
+    idle = wxlogin_settings.idle_timeout_seconds
+    if idle:
+        dead |= models.Q(last_seen_at__lte=now - timedelta(seconds=idle))
+    return dead
+
+
 class SessionQuerySet(models.QuerySet):
     def live(self) -> SessionQuerySet:
-        """Sessions neither revoked nor past their absolute lifetime."""
-        return self.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
+        """Sessions a token would still be accepted for."""
+        return self.filter(revoked_at__isnull=True).exclude(_dead(timezone.now()))
+
+    def expired(self) -> SessionQuerySet:
+        """Sessions dead by time (lifetime or ``IDLE_TIMEOUT``) but not marked revoked."""
+        return self.filter(revoked_at__isnull=True).filter(_dead(timezone.now()))
 
 
 class WxSession(models.Model):
@@ -108,7 +124,3 @@ class WxSession(models.Model):
         """Enough of the digest to tell sessions apart in the admin and in listings; the only
         part of it ever shown."""
         return self.digest[:8]
-
-    @property
-    def is_live(self) -> bool:
-        return self.revoked_at is None and self.expires_at > timezone.now()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -16,7 +16,6 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from ..models import WxSession, WxUser
-from ..settings import wxlogin_settings
 
 
 def plural(count: int, noun: str) -> str:
@@ -72,14 +71,7 @@ class SessionCommand(BaseCommand):
 
     def sessions(self, options: dict[str, Any]) -> QuerySet:
         """The sessions the options name; a ``CommandError`` for a user that does not exist."""
-        now = timezone.now()
-        # Dead as authentication sees it: past the absolute lifetime, or unused too long.
-        dead = Q(expires_at__lte=now)
-        idle = wxlogin_settings.idle_timeout_seconds
-        if idle:
-            dead |= Q(last_seen_at__lte=now - timedelta(seconds=idle))
-        sessions = WxSession.objects.filter(revoked_at__isnull=True)
-        sessions = sessions.filter(dead) if options["expired"] else sessions.exclude(dead)
+        sessions = WxSession.objects.expired() if options["expired"] else WxSession.objects.live()
         if self.names_users(options):
             sessions = sessions.filter(user_id__in=self._user_pks(options))
         return sessions
