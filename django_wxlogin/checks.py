@@ -11,7 +11,7 @@ from django.core.checks import Error, Tags, Warning, register
 
 from .settings import APP_KEYS, DEFAULTS, wxlogin_settings
 
-RATE_SETTINGS = ("LOGIN_RATE",)
+RATE_SETTINGS = ("LOGIN_RATE", "PHONE_RATE")
 PER_PROCESS_CACHES = (
     "django.core.cache.backends.locmem.LocMemCache",
     "django.core.cache.backends.dummy.DummyCache",

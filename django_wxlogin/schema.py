@@ -12,10 +12,12 @@ from rest_framework import serializers
 
 try:
     from drf_spectacular.extensions import OpenApiAuthenticationExtension
+    from drf_spectacular.types import OpenApiTypes
     from drf_spectacular.utils import OpenApiResponse, extend_schema
 except ImportError:  # the extra is not installed
     OpenApiAuthenticationExtension = None
     OpenApiResponse = None
+    OpenApiTypes = None
 
     def extend_schema(*args: Any, **kwargs: Any):  # type: ignore[no-redef]
         return lambda view: view
@@ -55,6 +57,13 @@ def errors(*statuses: int) -> dict[int, Any]:
         return {}
     return {s: OpenApiResponse(ErrorSerializer, description=ERROR_DESCRIPTIONS[s])
             for s in statuses}
+
+
+def free_form(description: str) -> Any:
+    """A response that is any JSON object."""
+    if OpenApiResponse is None:
+        return None
+    return OpenApiResponse(OpenApiTypes.OBJECT, description=description)
 
 
 if OpenApiAuthenticationExtension is not None:

@@ -42,3 +42,8 @@ class WxRateThrottle(SimpleRateThrottle):
 class LoginRateThrottle(WxRateThrottle):
     scope = "wxlogin_login"
     rate_setting = "LOGIN_RATE"
+
+
+class PhoneRateThrottle(WxRateThrottle):
+    scope = "wxlogin_phone"
+    rate_setting = "PHONE_RATE"

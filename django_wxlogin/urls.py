@@ -23,7 +23,7 @@ app_name = "wxlogin"
 
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
-    path("login/<str:app>/", views.LoginView.as_view(), name="login-app"),
+    path("login/<str:app>/", views.AppLoginView.as_view(), name="login-app"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("logout/all/", views.LogoutAllView.as_view(), name="logout-all"),
     path("profile/", views.ProfileView.as_view(), name="profile"),

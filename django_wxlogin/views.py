@@ -22,6 +22,7 @@ from .authentication import WxTokenAuthentication
 from .code_lock import exchange_once
 from .exceptions import NoPhoneNumber, UnknownApp, exception_handler
 from .models import RevokeReason, WxSession, WxUser
+from .schema import errors, extend_schema, free_form
 from .serializers import (
     AVATAR_FORMATS,
     CodeSerializer,
@@ -33,7 +34,7 @@ from .serializers import (
     SessionSerializer,
 )
 from .settings import WxApp, wxlogin_settings
-from .throttling import LoginRateThrottle
+from .throttling import LoginRateThrottle, PhoneRateThrottle
 
 
 class WxLoginAPIView(APIView):
@@ -68,6 +69,9 @@ def _login_app(in_url: str | None, in_body: str | None) -> WxApp:
     return app
 
 
+LOGIN_RESPONSES = {200: LoginResponseSerializer, **errors(400, 403, 405, 409, 429, 500, 503)}
+
+
 class LoginView(WxLoginAPIView):
     """Trade a ``wx.login()`` code for a token, in the mini program the URL or body names."""
 
@@ -75,6 +79,7 @@ class LoginView(WxLoginAPIView):
     permission_classes = [AllowAny]
     throttle_classes = [LoginRateThrottle]
 
+    @extend_schema(request=LoginSerializer, responses=LOGIN_RESPONSES)
     def post(self, request: Request, app: str | None = None) -> Response:
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -93,9 +98,19 @@ class LoginView(WxLoginAPIView):
         return _no_store(Response(body))
 
 
+class AppLoginView(LoginView):
+    """``login/<app>/``: the same, with the mini program named in the URL."""
+
+    @extend_schema(operation_id="wx_login_app", request=LoginSerializer,
+                   responses=LOGIN_RESPONSES)
+    def post(self, request: Request, app: str | None = None) -> Response:
+        return super().post(request, app)
+
+
 class LogoutView(WxLoginAPIView):
     """Revoke the token this request carries."""
 
+    @extend_schema(request=None, responses={204: None, **errors(401, 405, 503)})
     def post(self, request: Request) -> Response:
         store.revoke(request.auth, RevokeReason.LOGOUT)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -104,6 +119,7 @@ class LogoutView(WxLoginAPIView):
 class LogoutAllView(WxLoginAPIView):
     """Revoke every session of the user, this one included."""
 
+    @extend_schema(request=None, responses={204: None, **errors(401, 405, 503)})
     def post(self, request: Request) -> Response:
         store.revoke_user(request.user.pk, RevokeReason.LOGOUT_ALL)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -117,9 +133,12 @@ class ProfileView(WxLoginAPIView):
     def get_object(self) -> WxUser:
         return current_identity(self.request)
 
+    @extend_schema(responses={200: ProfileSerializer, **errors(401, 404, 503)})
     def get(self, request: Request) -> Response:
         return Response(ProfileSerializer(self.get_object()).data)
 
+    @extend_schema(request=ProfileSerializer, responses={
+        200: ProfileSerializer, **errors(400, 401, 404, 413, 415, 503)})
     def patch(self, request: Request) -> Response:
         serializer = ProfileSerializer(self.get_object(), data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
@@ -135,12 +154,17 @@ class ProfileView(WxLoginAPIView):
         serializer.save(**extra)
         return Response(serializer.data)
 
-    post = patch  # wx.uploadFile can only POST
+    @extend_schema(operation_id="wx_profile_upload", request=ProfileSerializer, responses={
+        200: ProfileSerializer, **errors(400, 401, 404, 413, 415, 503)})
+    def post(self, request: Request) -> Response:
+        """The same as PATCH, for ``wx.uploadFile``, which can only POST."""
+        return self.patch(request)
 
 
 class SessionListView(WxLoginAPIView):
     """The user's live sessions (devices); ``current`` marks the one making the request."""
 
+    @extend_schema(responses={200: SessionSerializer(many=True), **errors(401, 503)})
     def get(self, request: Request) -> Response:
         sessions = WxSession.objects.live().filter(user=request.user).order_by("-created_at")
         return Response(SessionSerializer(sessions, many=True, context={"request": request}).data)
@@ -149,6 +173,7 @@ class SessionListView(WxLoginAPIView):
 class SessionDetailView(WxLoginAPIView):
     """Revoke one of the user's own sessions; someone else's id is a 404."""
 
+    @extend_schema(responses={204: None, **errors(401, 404, 503)})
     def delete(self, request: Request, pk: int) -> Response:
         session = get_object_or_404(WxSession.objects.live(), pk=pk, user=request.user)
         store.revoke(session, RevokeReason.USER)
@@ -159,6 +184,9 @@ class DecryptView(WxLoginAPIView):
     """Decrypt ``encryptedData`` with the user's session_key; ``save_phone`` also stores the
     number of a legacy phone payload. Every decryption failure is the same 400."""
 
+    @extend_schema(request=DecryptSerializer, responses={
+        200: free_form("The decrypted JSON, without its watermark."),
+        **errors(400, 401, 404, 415, 503)})
     def post(self, request: Request) -> Response:
         serializer = DecryptSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -176,6 +204,10 @@ class DecryptView(WxLoginAPIView):
 class PhoneView(WxLoginAPIView):
     """Trade a getPhoneNumber code for the user's phone number, and store it."""
 
+    throttle_classes = [PhoneRateThrottle]
+
+    @extend_schema(request=CodeSerializer, responses={
+        200: PhoneNumberSerializer, **errors(400, 401, 404, 429, 500, 503)})
     def post(self, request: Request) -> Response:
         serializer = CodeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
