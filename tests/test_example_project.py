@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -13,18 +12,14 @@ from pathlib import Path
 import pytest
 import requests
 
+from .services import RedisServer, free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 LOGIN = (
     'TOKEN=$(curl -s -X POST http://127.0.0.1:8000/wx/login/ -H "Content-Type: application/json" '
     "-d \"{\\\"code\\\": \\\"readme.$RANDOM$RANDOM\\\"}\" "
     "| python3 -c 'import json,sys; print(json.load(sys.stdin)[\"token\"])')"
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def readme_curl_blocks() -> list[str]:
@@ -36,8 +31,6 @@ def readme_curl_blocks() -> list[str]:
 @pytest.fixture(scope="module")
 def example_server(tmp_path_factory):
     """gunicorn serving example_project.wsgi:application, SQLite, Redis, the built-in fake."""
-    from .conftest import RedisServer
-
     directory = tmp_path_factory.mktemp("example")
     redis_server = RedisServer(str(directory))
     redis_server.start()
@@ -46,7 +39,7 @@ def example_server(tmp_path_factory):
                PYTHONPATH=str(ROOT), DJANGO_SETTINGS_MODULE="example_project.settings")
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env,
                    check=True, timeout=120)
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "example_project.wsgi:application",
          "--bind", f"127.0.0.1:{port}", "--workers", "2"],
