@@ -50,7 +50,7 @@ def example_server(tmp_path_factory):
         try:
             requests.get(url + "/wx/login/", timeout=1)
             break
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or a worker still booting
             time.sleep(0.1)
     yield url, directory
     server.terminate()
