@@ -11,7 +11,10 @@ from django.conf import settings
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from django_wxlogin import store
 from django_wxlogin.fake_wechat import FakeWeChat
+
+from .services import RedisServer
 
 _codes = itertools.count(1)
 
@@ -71,53 +74,11 @@ def log_in(user: str = "alice", path: str = "/wx/login/") -> tuple[str, str]:
     return response.json()["token"], code
 
 
-class RedisServer:
-    """A redis-server of the test's own, on a free port, that the test may stop and restart."""
-
-    def __init__(self, directory: str) -> None:
-        import socket
-
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        self.directory = directory
-        self.process: Any = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def client(self) -> Any:
-        import redis
-
-        return redis.Redis(port=self.port, socket_timeout=2)
-
-    def start(self) -> None:
-        import subprocess
-        import time
-
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", self.directory, "--dbfilename", "dump.rdb"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        for _ in range(100):
-            try:
-                if self.client().ping():
-                    return
-            except Exception:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def kill(self) -> None:
-        """Stop it dead, keeping nothing but what an earlier SAVE wrote."""
-        self.process.kill()
-        self.process.wait()
-
-
 @pytest.fixture
-def private_redis(tmp_path: Any, settings: Any) -> Iterator[RedisServer]:
-    """The session cache on a redis-server of this test's own."""
+def private_redis(tmp_path: Any, settings: Any, monkeypatch: Any) -> Iterator[RedisServer]:
+    """The session cache on a redis-server of this test's own. Its outage warnings are not
+    held back by an earlier test's (the store logs one per ten seconds per process)."""
+    monkeypatch.setattr(store, "_last_warning", [0.0])
     server = RedisServer(str(tmp_path))
     server.start()
     settings.CACHES = {"default": {
