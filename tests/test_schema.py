@@ -84,7 +84,8 @@ def test_real_responses_match_the_schema(openapi, live_server):
     sessions = call("GET", "/wx/sessions/", 200, headers=auth).json()
     call("DELETE", "/wx/sessions/{id}/", 404, path="/wx/sessions/999999/", headers=auth)
     call("POST", "/wx/decrypt/", 400, headers=auth, json={"encrypted_data": "AAAA", "iv": "AAAA"})
-    call("POST", "/wx/phone/", 200, headers=auth, json={"code": f"phone.1{time.time_ns() % 10**10:010d}"})
+    phone_code = f"phone.1{time.time_ns() % 10**10:010d}"  # the fake takes each code once
+    call("POST", "/wx/phone/", 200, headers=auth, json={"code": phone_code})
     call("POST", "/wx/phone/", 400, headers=auth, json={"code": "err.40029"})
     call("POST", "/wx/logout/all/", 401)
     call("DELETE", "/wx/sessions/{id}/", 204, path=f"/wx/sessions/{sessions[0]['id']}/",
