@@ -13,9 +13,10 @@ from rest_framework import serializers
 try:
     from drf_spectacular.extensions import OpenApiAuthenticationExtension
     from drf_spectacular.types import OpenApiTypes
-    from drf_spectacular.utils import OpenApiResponse, extend_schema
+    from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 except ImportError:  # the extra is not installed
     OpenApiAuthenticationExtension = None
+    OpenApiParameter = None
     OpenApiResponse = None
     OpenApiTypes = None
 
@@ -38,7 +39,7 @@ ERROR_DESCRIPTIONS = {
     401: "No, a bad, an expired or a revoked token (not_authenticated, invalid_token, "
          "session_expired, user_inactive).",
     403: "Refused (user_blocked).",
-    404: "Not found.",
+    404: "Not found (not_found, unknown_app, no_wechat_identity).",
     405: "Method not allowed.",
     409: "Conflict (duplicate_code).",
     413: "Request body too large.",
@@ -57,6 +58,14 @@ def errors(*statuses: int) -> dict[int, Any]:
         return {}
     return {s: OpenApiResponse(ErrorSerializer, description=ERROR_DESCRIPTIONS[s])
             for s in statuses}
+
+
+def path_integer(name: str, description: str) -> list[Any]:
+    """An integer path parameter (the route takes any segment, to answer 404 in JSON)."""
+    if OpenApiParameter is None:
+        return []
+    return [OpenApiParameter(name, OpenApiTypes.INT, OpenApiParameter.PATH,
+                             description=description)]
 
 
 def free_form(description: str) -> Any:

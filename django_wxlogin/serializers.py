@@ -69,7 +69,7 @@ class CodeSerializer(serializers.Serializer):
 
 
 class LoginSerializer(CodeSerializer):
-    app = StrictCharField(required=False, max_length=64,
+    app = StrictCharField(required=False, allow_blank=True, max_length=64,
                           help_text=_("The mini program's NAME or APPID, when there are several."))
 
 

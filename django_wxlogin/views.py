@@ -22,7 +22,7 @@ from .authentication import WxTokenAuthentication
 from .code_lock import exchange_once
 from .exceptions import NoPhoneNumber, UnknownApp, exception_handler
 from .models import RevokeReason, WxSession, WxUser
-from .schema import errors, extend_schema, free_form
+from .schema import errors, extend_schema, free_form, path_integer
 from .serializers import (
     AVATAR_FORMATS,
     CodeSerializer,
@@ -63,10 +63,17 @@ def current_identity(request: Request) -> WxUser:
 
 
 def _login_app(in_url: str | None, in_body: str | None) -> WxApp:
-    app = wxlogin_settings.app(in_url or in_body)
-    if in_url is not None and in_body is not None and wxlogin_settings.app(in_body) != app:
-        raise UnknownApp(_("The URL and the body name different mini programs."))
-    return app
+    """The app the URL or the body names ("" is none); one the URL names must exist (404)."""
+    in_body = in_body or None
+    if in_url is not None:
+        try:
+            app = wxlogin_settings.app(in_url)
+        except UnknownApp as error:
+            raise NotFound(error.detail, code="unknown_app") from None
+        if in_body is not None and wxlogin_settings.app(in_body) != app:
+            raise UnknownApp(_("The URL and the body name different mini programs."))
+        return app
+    return wxlogin_settings.app(in_body)
 
 
 LOGIN_RESPONSES = {200: LoginResponseSerializer, **errors(400, 403, 405, 409, 429, 500, 503)}
@@ -102,7 +109,7 @@ class AppLoginView(LoginView):
     """``login/<app>/``: the same, with the mini program named in the URL."""
 
     @extend_schema(operation_id="wx_login_app", request=LoginSerializer,
-                   responses=LOGIN_RESPONSES)
+                   responses={**LOGIN_RESPONSES, **errors(404)})
     def post(self, request: Request, app: str | None = None) -> Response:
         return super().post(request, app)
 
@@ -173,9 +180,13 @@ class SessionListView(WxLoginAPIView):
 class SessionDetailView(WxLoginAPIView):
     """Revoke one of the user's own sessions; someone else's id is a 404."""
 
-    @extend_schema(responses={204: None, **errors(401, 404, 503)})
-    def delete(self, request: Request, pk: int) -> Response:
-        session = get_object_or_404(WxSession.objects.live(), pk=pk, user=request.user)
+    @extend_schema(parameters=path_integer("id", "The session's id from GET sessions/."),
+                   responses={204: None, **errors(401, 404, 503)})
+    def delete(self, request: Request, pk: str) -> Response:
+        # Any path segment reaches here, so that a non-number is a JSON 404 like a stranger's id.
+        if not (pk.isascii() and pk.isdigit() and len(pk) <= 18):
+            raise NotFound()
+        session = get_object_or_404(WxSession.objects.live(), pk=int(pk), user=request.user)
         store.revoke(session, RevokeReason.USER)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

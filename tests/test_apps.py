@@ -36,18 +36,18 @@ class TestSeveralApps:
         assert response.status_code == 200, response.content
         assert WxUser.objects.get().appid == BLOG["APPID"]
 
-    @pytest.mark.parametrize(("path", "body"), [
-        ("/wx/login/", {}),  # several apps: one must be named
-        ("/wx/login/nosuchapp/", {}),
-        ("/wx/login/", {"app": "nosuchapp"}),
-        ("/wx/login/", {"app": 7}),
-        ("/wx/login/shop/", {"app": "blog"}),  # the URL and the body disagree
+    @pytest.mark.parametrize(("path", "body", "status"), [
+        ("/wx/login/", {}, 400),  # several apps: one must be named
+        ("/wx/login/nosuchapp/", {}, 404),  # a URL naming nothing
+        ("/wx/login/", {"app": "nosuchapp"}, 400),
+        ("/wx/login/", {"app": 7}, 400),
+        ("/wx/login/shop/", {"app": "blog"}, 400),  # the URL and the body disagree
     ])
-    def test_an_unknown_or_missing_app_is_a_400_before_wechat(self, api, fake_wechat, path,
-                                                             body):
+    def test_an_unknown_or_missing_app_is_refused_before_wechat(self, api, fake_wechat, path,
+                                                               body, status):
         seen = len(fake_wechat.requests)
         response = api.post(path, {"code": fresh_code("alice"), **body}, format="json")
-        assert response.status_code == 400, response.content
+        assert response.status_code == status, response.content
         assert response.json()["code"] in ("unknown_app", "invalid_request")
         assert len(fake_wechat.requests) == seen
         assert WxUser.objects.count() == 0
@@ -104,4 +104,4 @@ def test_the_single_app_form_takes_its_appid_in_the_url_too(api):
     response = api.post(f"/wx/login/{APPID}/", {"code": fresh_code()}, format="json")
     assert response.status_code == 200, response.content
     response = api.post("/wx/login/shop/", {"code": fresh_code()}, format="json")
-    assert response.status_code == 400 and response.json()["code"] == "unknown_app"
+    assert response.status_code == 404 and response.json()["code"] == "unknown_app"

@@ -75,7 +75,7 @@ def test_real_responses_match_the_schema(openapi, live_server):
     call("POST", "/wx/login/", 400, json={"code": ""})
     call("POST", "/wx/login/", 400, json={"code": "err.40029"})
     call("POST", "/wx/login/", 503, json={"code": "err.-1"})
-    call("POST", "/wx/login/{app}/", 400, path="/wx/login/nope/", json={"code": fresh_code()})
+    call("POST", "/wx/login/{app}/", 404, path="/wx/login/nope/", json={"code": fresh_code()})
     call("GET", "/wx/profile/", 200, headers=auth)
     call("GET", "/wx/profile/", 401)
     call("PATCH", "/wx/profile/", 200, headers=auth, json={"nickname": "Zara"})
