@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import re
 import secrets
@@ -34,8 +35,18 @@ def user_reference(token: str) -> str | None:
     """The user primary key (as text) a well-formed token names, else None."""
     if len(token) > MAX_LENGTH or not _SHAPE.fullmatch(token):
         return None
-    ref = token.split(".", 1)[0]
+    return _decode_reference(token[:token.index(".")])
+
+
+@functools.lru_cache(maxsize=4096)
+def _decode_reference(ref: str) -> str | None:
+    """Decoded once per user and process: every request of a user carries the same text."""
     try:
         return base64.urlsafe_b64decode(ref + "=" * (-len(ref) % 4)).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
         return None
+
+
+def digest_key(digest: str) -> str:
+    """What names a digest's cache entry: its first 144 bits, 24 base64url characters."""
+    return _b64(bytes.fromhex(digest[:36]))
