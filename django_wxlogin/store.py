@@ -57,7 +57,13 @@ from .client_ip import client_ip
 from .exceptions import InvalidToken, SessionExpired
 from .models import RevokeReason, WxSession
 from .settings import DEFAULTS, wxlogin_settings
-from .tokens import digest_key, make_token, token_digest, user_reference
+from .tokens import (
+    digest_key,
+    make_token,
+    token_digest,
+    token_digest_and_key,
+    user_reference,
+)
 
 logger = logging.getLogger("django_wxlogin.store")
 
@@ -344,9 +350,9 @@ def authenticate(token: str, conf: dict[str, Any] | None = None) -> tuple[Any, W
         raise InvalidToken()
     if conf is None:
         conf = wxlogin_settings.user_settings
-    digest = token_digest(token)
+    digest, key = token_digest_and_key(token)
     prefix = conf.get("CACHE_KEY_PREFIX", DEFAULTS["CACHE_KEY_PREFIX"])
-    sname = f"{prefix}:s:{digest_key(digest)}"
+    sname = f"{prefix}:s:{key}"
     entries = _entries(conf)
     found, run_id = _read(entries, [sname, f"{prefix}:n:{user_ref}", f"{prefix}:u:{user_ref}"])
     if found is None:
