@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from . import store
 from .exceptions import InvalidToken
 from .models import WxSession
-from .settings import wxlogin_settings
+from .settings import DEFAULTS, wxlogin_settings
 from .tokens import MAX_LENGTH
 
 
@@ -26,14 +26,16 @@ class WxTokenAuthentication(BaseAuthentication):
     def authenticate(self, request: Request) -> tuple[Any, WxSession] | None:
         header = request.META.get("HTTP_AUTHORIZATION", "")
         parts = header.split()
-        if not parts or parts[0].lower() != wxlogin_settings.AUTH_HEADER_KEYWORD.lower():
+        conf = wxlogin_settings.user_settings  # read once per request, never at import
+        keyword = conf.get("AUTH_HEADER_KEYWORD", DEFAULTS["AUTH_HEADER_KEYWORD"])
+        if not parts or parts[0].lower() != keyword.lower():
             return None  # no header, or another scheme: leave it to other authenticators
         if len(parts) != 2:
             raise InvalidToken(_("Malformed Authorization header: use \"Bearer <token>\"."))
         token = parts[1]
         if len(token) > MAX_LENGTH or not token.isascii():
             raise InvalidToken()
-        return store.authenticate(token)
+        return store.authenticate(token, conf)
 
     def authenticate_header(self, request: Request) -> str:
         return f'{wxlogin_settings.AUTH_HEADER_KEYWORD} realm="{self.www_authenticate_realm}"'

@@ -113,6 +113,11 @@ def encrypted_data_for(appid: str, code: str, data: dict[str, Any]) -> dict[str,
     return encrypt(json.dumps(stamped, ensure_ascii=False).encode(), session_key_for(appid, code))
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 64  # concurrent logins in tests overflow socketserver's backlog of 5
+
+
 class FakeWeChat:
     """``with FakeWeChat(apps={"wx123": "secret"}) as fake: fake.url`` (apps=None: any app)."""
 
@@ -128,8 +133,7 @@ class FakeWeChat:
         self.classic_tokens: dict[str, str] = {}  # appid -> its latest classic token
         self.session_keys: dict[tuple[str, str], str] = {}  # (appid, openid) -> latest key
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer((host, port), _handler(self))
-        self._server.daemon_threads = True
+        self._server = _Server((host, port), _handler(self))
         self._thread: threading.Thread | None = None
 
     @property
@@ -317,6 +321,9 @@ def _handler(fake: FakeWeChat) -> type[BaseHTTPRequestHandler]:
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in two writes: with Nagle on, a keep-alive client's delayed
+        # ACK holds every answer back some 40 ms.
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: Any) -> None:
             pass  # its URLs carry secrets; the request log above is the record

@@ -65,9 +65,15 @@ def run_id(cache: BaseCache) -> str:
     get_client = getattr(getattr(cache, "client", None), "get_client", None)
     if get_client is None:
         return ""
-    pool = get_client(write=True).connection_pool
+    return client_run_id(get_client(write=True))
+
+
+def client_run_id(client: Any) -> str:
+    """The run_id of the server a redis-py client talks to: a dict lookup once its pool is
+    known (the session store asks on every request, with the client it already holds)."""
+    pool = client.connection_pool
     known = _run_ids.get(pool)
     if known is None:
         _install(pool)
-        known = _run_ids[pool] = _parse(get_client(write=True).info("server"))
+        known = _run_ids[pool] = _parse(client.info("server"))
     return known

@@ -1,10 +1,11 @@
 """Issuing, checking and revoking sessions: the database is the truth, the cache the hot path.
 
-For a user ``U`` and a token digest ``D`` the cache holds three entries::
+For a user ``U`` and a token digest ``D`` the cache holds three entries, each value starting
+with a 12-byte nonce::
 
-    <prefix>:n:U   [nonce, redis run_id]     the user's cache generation
-    <prefix>:u:U   [nonce, user]             the Django user as last loaded
-    <prefix>:s:D   [nonce, id, created, expires, last_seen, appid]
+    <prefix>:n:U   nonce, redis run_id                       the user's cache generation
+    <prefix>:u:U   nonce, the user's fields (pickled)        the Django user as last loaded
+    <prefix>:s:D   nonce, id, created, expires, last_seen (packed), appid
 
 A warm request reads all three in one round trip and trusts them only when their nonces agree
 and ``n`` was written under the Redis run_id this process sees now. Revoking a session, or saving
@@ -13,22 +14,41 @@ user at once; a refill fixes ``n`` *before* it reads the database, so a revocati
 during a refill always wins. A stale entry that outlives a failed delete or comes back with an
 older Redis snapshot is therefore never trusted again. Any cache failure falls back to the
 database.
+
+Values are compact bytes (``D`` is 144 bits of the digest in base64url: the key of a session
+is short, and finding another token with the same 144 bits is as hard as guessing one), read
+and written through redis-py directly when the cache is django-redis (one ``MGET`` per
+request; one ``MULTI``/``EXEC`` per write, so a login's entries land all or none) and through
+the Django cache API otherwise. The user's primary key is in its key and its password hash
+never leaves the database: ``request.user.password`` is a deferred field.
 """
 
 from __future__ import annotations
 
+import copy
+import functools
 import logging
+import pickle
 import secrets
+import struct
 import time
+import weakref
+import zlib
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from datetime import timezone as dt_timezone
+from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from django.core.cache import BaseCache, caches
-from django.db import transaction
+from django.db import connections, models, router, transaction
+from django.db.models.base import ModelState
+from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_redis.cache import RedisCache
+from django_redis.client import ShardClient
 from rest_framework.exceptions import AuthenticationFailed
 
 from . import server_identity
@@ -36,14 +56,26 @@ from .batches import pk_batches
 from .client_ip import client_ip
 from .exceptions import InvalidToken, SessionExpired
 from .models import RevokeReason, WxSession
-from .settings import wxlogin_settings
-from .tokens import make_token, token_digest, user_reference
+from .settings import DEFAULTS, wxlogin_settings
+from .tokens import (
+    digest_key,
+    make_token,
+    token_digest,
+    token_digest_and_key,
+    user_reference,
+)
 
 logger = logging.getLogger("django_wxlogin.store")
 
 USER_AGENT_MAX = 256
+NONCE_LENGTH = 12  # secrets.token_urlsafe(9)
+_SESSION = struct.Struct("<qIII")  # id, created, expires, last_seen (0: never)
+_APPID = NONCE_LENGTH + _SESSION.size
 _pending_deletes: set[str] = set()
 _last_warning = [0.0]
+_EPOCH = datetime(1970, 1, 1, tzinfo=dt_timezone.utc)
+_MICROSECOND = timedelta(microseconds=1)
+_IMMUTABLE = (str, int, float, bytes, type(None), date, timedelta, Decimal, UUID)
 
 
 class UserInactive(AuthenticationFailed):
@@ -51,12 +83,98 @@ class UserInactive(AuthenticationFailed):
     default_detail = _("This account is disabled.")
 
 
+class _Entries:
+    """The entries through any Django cache, by name; values are bytes."""
+
+    def __init__(self, cache: BaseCache) -> None:
+        self.cache = cache
+
+    def run_id(self) -> str:
+        return ""
+
+    def read(self, names: list[str]) -> tuple[list[bytes | None], str]:
+        """The values of ``names`` (None where missing) and the Redis run_id they are under."""
+        found = self.cache.get_many(names)
+        return [found.get(name) for name in names], ""
+
+    def get(self, name: str) -> bytes | None:
+        return self.cache.get(name)
+
+    def add(self, name: str, value: bytes, ttl: int) -> bool:
+        return self.cache.add(name, value, ttl)
+
+    def set_many(self, entries: dict[str, bytes], ttl: int, delete: Iterable[str] = ()) -> None:
+        self.cache.set_many(entries, ttl)
+        if delete:
+            self.cache.delete_many(list(delete))
+
+    def delete_many(self, names: Iterable[str]) -> None:
+        self.cache.delete_many(list(names))
+
+
+class _RedisEntries(_Entries):
+    """The same entries on django-redis through redis-py: no pickling; writes in one
+    MULTI/EXEC round trip, applied all or none. Reads go to the primary too: a replica that
+    lags behind a revocation's delete must not serve the old generation."""
+
+    def __init__(self, cache: RedisCache) -> None:
+        super().__init__(cache)
+        self.client = cache.client
+
+    def run_id(self) -> str:
+        return server_identity.run_id(self.cache)
+
+    def read(self, names: list[str]) -> tuple[list[bytes | None], str]:
+        store = self.cache
+        key_func, key_prefix, version = store.key_func, store.key_prefix, store.version
+        redis = self.client.get_client(write=True)
+        values = redis.mget([key_func(name, key_prefix, version) for name in names])
+        return values, server_identity.client_run_id(redis)
+
+    def get(self, name: str) -> bytes | None:
+        return self.client.get_client(write=True).get(self.cache.make_key(name))
+
+    def add(self, name: str, value: bytes, ttl: int) -> bool:
+        redis = self.client.get_client(write=True)
+        return bool(redis.set(self.cache.make_key(name), value, ex=ttl, nx=True))
+
+    def set_many(self, entries: dict[str, bytes], ttl: int, delete: Iterable[str] = ()) -> None:
+        make_key = self.cache.make_key
+        pipeline = self.client.get_client(write=True).pipeline()
+        for name, value in entries.items():
+            pipeline.set(make_key(name), value, ex=ttl)
+        doomed = [make_key(name) for name in delete]
+        if doomed:
+            pipeline.delete(*doomed)
+        pipeline.execute()
+
+    def delete_many(self, names: Iterable[str]) -> None:
+        keys = [self.cache.make_key(name) for name in names]
+        if keys:
+            self.client.get_client(write=True).delete(*keys)
+
+
+_entries_of: weakref.WeakKeyDictionary[BaseCache, _Entries] = weakref.WeakKeyDictionary()
+
+
 def cache() -> BaseCache:
     return caches[wxlogin_settings.CACHE_ALIAS]
 
 
-def _key(kind: str, ref: object) -> str:
-    return f"{wxlogin_settings.CACHE_KEY_PREFIX}:{kind}:{ref}"
+def _entries(conf: dict[str, Any] | None = None) -> _Entries:
+    """The session cache's entries (``CACHE_ALIAS`` read now, the wrapper made once per cache)."""
+    conf = wxlogin_settings.user_settings if conf is None else conf
+    store = caches[conf.get("CACHE_ALIAS", DEFAULTS["CACHE_ALIAS"])]
+    found = _entries_of.get(store)
+    if found is None:
+        plain = isinstance(store, RedisCache) and not isinstance(store.client, ShardClient)
+        found = _entries_of[store] = _RedisEntries(store) if plain else _Entries(store)
+    return found
+
+
+def _name(kind: str, ref: object, conf: dict[str, Any] | None = None) -> str:
+    conf = wxlogin_settings.user_settings if conf is None else conf
+    return f"{conf.get('CACHE_KEY_PREFIX', DEFAULTS['CACHE_KEY_PREFIX'])}:{kind}:{ref}"
 
 
 def _warn(action: str, exc: Exception) -> None:
@@ -80,130 +198,228 @@ def _dt(ts: int) -> datetime | None:
     return datetime.fromtimestamp(ts, tz=dt_timezone.utc) if ts else None
 
 
-def _entry(nonce: str, row: WxSession) -> list[Any]:
-    return [nonce, row.pk, _ts(row.created_at), _ts(row.expires_at), _ts(row.last_seen_at),
-            row.appid]
+def _entry(nonce: str, row: WxSession) -> bytes:
+    times = _ts(row.created_at), _ts(row.expires_at), _ts(row.last_seen_at)
+    return nonce.encode() + _SESSION.pack(row.pk, *times) + row.appid.encode()
+
+
+@functools.cache
+def _user_layout() -> tuple[type[models.Model], tuple[str, ...], tuple[int, ...], int]:
+    """The user model, the fields the cache keeps (all concrete ones but the primary key, which
+    is in the key, and the password hash), which of them are datetimes, and a tag of that list
+    so an entry written before a schema change is a miss, not a wrong user."""
+    model = WxSession._meta.get_field("user").related_model
+    fields = [f for f in model._meta.concrete_fields
+              if not f.primary_key and f.attname != "password"]
+    names = tuple(f.attname for f in fields)
+    stamps = tuple(i for i, f in enumerate(fields) if isinstance(f, models.DateTimeField))
+    return model, names, stamps, zlib.crc32(" ".join(names).encode())
+
+
+def _pack_user(user: Any) -> bytes:
+    """The user's cached fields; aware datetimes as integer microseconds (98 bytes pickled
+    otherwise)."""
+    _, names, stamps, tag = _user_layout()
+    values = [tag, *(getattr(user, name) for name in names)]
+    for i in stamps:
+        moment = values[i + 1]
+        if moment is not None and moment.tzinfo is not None:
+            values[i + 1] = (moment - _EPOCH) // _MICROSECOND
+    return pickle.dumps(tuple(values), pickle.HIGHEST_PROTOCOL)
+
+
+def _loaded(model: type[models.Model], values: dict[str, Any], db: str) -> Any:
+    """An instance as a query would return it, built the way unpickling builds one (no
+    ``__init__``); fields missing from ``values`` are deferred."""
+    instance = model.__new__(model)
+    instance.__dict__.update(values)
+    state = instance._state = ModelState()
+    state.adding, state.db = False, db
+    return instance
+
+
+@functools.lru_cache(maxsize=4096)
+def _user_fields(user_ref: str, data: bytes) -> tuple[dict[str, Any], tuple[str, ...]] | None:
+    """A cached user's fields, decoded once per process for each distinct entry, and the names
+    of those holding mutable values (copied per request); None when the entry predates the
+    user model's current fields."""
+    model, names, stamps, tag = _user_layout()
+    tagged, *values = pickle.loads(data)  # noqa: S301  (written by _pack_user; trusted)
+    if tagged != tag:
+        return None
+    for i in stamps:
+        if type(values[i]) is int:
+            values[i] = _EPOCH + timedelta(microseconds=values[i])
+    fields = dict(zip(names, values, strict=True))
+    pk = model._meta.pk
+    fields[pk.attname] = pk.to_python(user_ref)
+    mutable = tuple(name for name, value in fields.items() if not isinstance(value, _IMMUTABLE))
+    return fields, mutable
+
+
+def _unpack_user(user_ref: str, data: bytes, db: str) -> Any | None:
+    """A fresh user instance from its cache entry, or None (see ``_user_fields``)."""
+    decoded = _user_fields(user_ref, data)
+    if decoded is None:
+        return None
+    fields, mutable = decoded
+    user = _loaded(_user_layout()[0], fields, db)
+    for name in mutable:
+        user.__dict__[name] = copy.deepcopy(fields[name])
+    return user
+
+
+@functools.lru_cache(maxsize=4096)
+def _session_fields(entry: bytes) -> tuple[dict[str, Any], int, int]:
+    """A session entry's fields (all immutable), decoded once per process for each distinct
+    entry; and its expiry and last-seen timestamps."""
+    pk, created, expires, last_seen = _SESSION.unpack_from(entry, NONCE_LENGTH)
+    return {
+        "id": pk, "appid": entry[_APPID:].decode(), "created_at": _dt(created),
+        "expires_at": _dt(expires), "last_seen_at": _dt(last_seen), "revoked_at": None,
+        "revoke_reason": "",
+    }, expires, last_seen
 
 
 def _remaining(row: WxSession) -> int:
     return max(1, int((row.expires_at - timezone.now()).total_seconds()))
 
 
-def _delete(store: BaseCache, keys: Iterable[str]) -> None:
-    """Delete keys now, or remember them and retry before this process's next cache read."""
-    keys = set(keys) | _pending_deletes
+def _delete(entries: _Entries, names: Iterable[str]) -> None:
+    """Delete entries now, or remember them and retry before this process's next cache read."""
+    names = set(names) | _pending_deletes
     try:
-        store.delete_many(list(keys))
+        entries.delete_many(names)
     except Exception as exc:
-        _pending_deletes.update(keys)
+        _pending_deletes.update(names)
         _warn("a revocation", exc)
     else:
-        _pending_deletes.difference_update(keys)
+        _pending_deletes.difference_update(names)
 
 
-def _read(store: BaseCache, keys: list[str]) -> tuple[dict[str, Any] | None, str]:
-    """The cached entries and the Redis run_id, or (None, "") when the cache is down."""
+def _read(entries: _Entries, names: list[str]) -> tuple[list[bytes | None] | None, str]:
+    """The cached values and the Redis run_id, or (None, "") when the cache is down."""
     try:
         if _pending_deletes:
-            _delete(store, ())
+            _delete(entries, ())
             if _pending_deletes:
                 return None, ""
-        return store.get_many(keys), server_identity.run_id(store)
+        return entries.read(names)
     except Exception as exc:
         _warn("a session lookup", exc)
         return None, ""
 
 
-def _check_times(expires: int, last_seen: int, now: float) -> None:
+def _check_times(expires: int, last_seen: int, now: float, conf: dict[str, Any]) -> None:
     if now >= expires:
         raise SessionExpired()
-    idle = wxlogin_settings.idle_timeout_seconds
-    if idle and last_seen and now - last_seen >= idle:
-        raise SessionExpired()
+    if conf.get("IDLE_TIMEOUT") is not None:
+        idle = wxlogin_settings.idle_timeout_seconds
+        if idle and last_seen and now - last_seen >= idle:
+            raise SessionExpired()
 
 
-def _session(entry: list[Any], user: Any, digest: str) -> WxSession:
-    _, pk, created, expires, last_seen, appid = entry
-    session = WxSession(id=pk, user=user, digest=digest, appid=appid, created_at=_dt(created),
-                        expires_at=_dt(expires), last_seen_at=_dt(last_seen))
-    session._state.adding = False
-    return session
+def _trusted(entry: bytes | None, gen: bytes | None, cached_user: bytes | None,
+             run_id: str) -> bool:
+    return bool(entry and gen and cached_user) and \
+        entry[:NONCE_LENGTH] == gen[:NONCE_LENGTH] == cached_user[:NONCE_LENGTH] and \
+        gen[NONCE_LENGTH:] == run_id.encode()
 
 
-def _touch(store: BaseCache | None, key: str, nonce: str | None, session: WxSession) -> None:
-    """Record "last seen" at most once per ``LAST_SEEN_INTERVAL`` (no write per request)."""
-    now = timezone.now()
-    seen = session.last_seen_at
-    if seen and (now - seen).total_seconds() < wxlogin_settings.LAST_SEEN_INTERVAL:
-        return
-    WxSession.objects.filter(pk=session.pk).update(last_seen_at=now)
-    session.last_seen_at = now
-    if store is not None and nonce is not None:
+def _touch(entries: _Entries | None, name: str, nonce: str | None, session: WxSession,
+           now: float) -> None:
+    """Record "last seen"; callers do it at most once per ``LAST_SEEN_INTERVAL`` (no write per
+    request)."""
+    moment = datetime.fromtimestamp(now, tz=dt_timezone.utc)
+    WxSession.objects.filter(pk=session.pk).update(last_seen_at=moment)
+    session.last_seen_at = moment
+    if entries is not None and nonce is not None:
         try:
-            store.set(key, _entry(nonce, session), _remaining(session))
+            entries.set_many({name: _entry(nonce, session)}, _remaining(session))
         except Exception as exc:
             _warn("a last-seen update", exc)
 
 
-def authenticate(token: str) -> tuple[Any, WxSession]:
-    """The (user, session) a token belongs to, or an ``AuthenticationFailed`` subclass."""
+def authenticate(token: str, conf: dict[str, Any] | None = None) -> tuple[Any, WxSession]:
+    """The (user, session) a token belongs to, or an ``AuthenticationFailed`` subclass.
+
+    ``conf`` is the ``WXLOGIN`` dict when the caller has just read it (one read per request).
+    """
     user_ref = user_reference(token)
     if user_ref is None:
         raise InvalidToken()
-    digest = token_digest(token)
-    skey, nkey, ukey = _key("s", digest), _key("n", user_ref), _key("u", user_ref)
-    store = cache()
-    found, run_id = _read(store, [skey, nkey, ukey])
-    if found is not None:
-        entry, gen, cached_user = found.get(skey), found.get(nkey), found.get(ukey)
-        if entry and gen and cached_user and entry[0] == gen[0] == cached_user[0] \
-                and gen[1] == run_id:
-            _check_times(entry[3], entry[4], time.time())
-            session = _session(entry, cached_user[1], digest)
-            _touch(store, skey, entry[0], session)
-            return session.user, session
-        return _from_database(digest, user_ref, store, gen, run_id)
-    return _from_database(digest, user_ref, None, None, "")
+    if conf is None:
+        conf = wxlogin_settings.user_settings
+    digest, key = token_digest_and_key(token)
+    prefix = conf.get("CACHE_KEY_PREFIX", DEFAULTS["CACHE_KEY_PREFIX"])
+    sname = f"{prefix}:s:{key}"
+    entries = _entries(conf)
+    found, run_id = _read(entries, [sname, f"{prefix}:n:{user_ref}", f"{prefix}:u:{user_ref}"])
+    if found is None:
+        return _from_database(digest, user_ref, None, None, "", conf)
+    entry, gen, cached_user = found
+    if _trusted(entry, gen, cached_user, run_id):
+        fields, expires, last_seen = _session_fields(entry)
+        now = time.time()
+        _check_times(expires, last_seen, now, conf)
+        db = router.db_for_read(WxSession)
+        user = _unpack_user(user_ref, cached_user[NONCE_LENGTH:], db)
+        if user is not None:
+            session = _loaded(WxSession, fields, db)
+            session.__dict__.update(user_id=user.pk, digest=digest)
+            session._state.fields_cache = {"user": user}
+            if now - last_seen >= conf.get("LAST_SEEN_INTERVAL", DEFAULTS["LAST_SEEN_INTERVAL"]):
+                _touch(entries, sname, gen[:NONCE_LENGTH].decode(), session, now)
+            return user, session
+    return _from_database(digest, user_ref, entries, gen, run_id, conf)
 
 
-def _generation(store: BaseCache, nkey: str, gen: list[Any] | None, run_id: str) -> str | None:
+def _generation(entries: _Entries, nname: str, gen: bytes | None, run_id: str,
+                ttl: int) -> str | None:
     """The user's current nonce, made first if need be; None if the cache is failing."""
     try:
-        if gen and gen[1] == run_id:
-            return gen[0]
+        if gen and gen[NONCE_LENGTH:] == run_id.encode():
+            return gen[:NONCE_LENGTH].decode()
         nonce = _new_nonce()
-        if gen is None and not store.add(nkey, [nonce, run_id], wxlogin_settings.token_ttl_seconds):
-            gen = store.get(nkey)
-            if gen and gen[1] == run_id:
-                return gen[0]
-        store.set(nkey, [nonce, run_id], wxlogin_settings.token_ttl_seconds)
+        value = f"{nonce}{run_id}".encode()
+        if gen is None and not entries.add(nname, value, ttl):
+            gen = entries.get(nname)
+            if gen and gen[NONCE_LENGTH:] == run_id.encode():
+                return gen[:NONCE_LENGTH].decode()
+        entries.set_many({nname: value}, ttl)
         return nonce
     except Exception as exc:
         _warn("a session refill", exc)
         return None
 
 
-def _from_database(digest: str, user_ref: str, store: BaseCache | None,
-                   gen: list[Any] | None, run_id: str) -> tuple[Any, WxSession]:
-    nkey = _key("n", user_ref)
-    nonce = _generation(store, nkey, gen, run_id) if store is not None else None
+def _from_database(digest: str, user_ref: str, entries: _Entries | None, gen: bytes | None,
+                   run_id: str, conf: dict[str, Any]) -> tuple[Any, WxSession]:
+    nonce = None
+    if entries is not None:
+        nonce = _generation(entries, _name("n", user_ref, conf), gen, run_id,
+                            wxlogin_settings.token_ttl_seconds)
     row = WxSession.objects.select_related("user").filter(digest=digest).first()
     if row is None or str(row.user_id) != user_ref:
         raise InvalidToken()
     if row.revoked_at is not None:
         raise SessionExpired()
-    _check_times(_ts(row.expires_at), _ts(row.last_seen_at), time.time())
+    now, last_seen = time.time(), _ts(row.last_seen_at)
+    _check_times(_ts(row.expires_at), last_seen, now, conf)
     if not row.user.is_active:
         raise UserInactive()
-    skey = _key("s", digest)
+    sname = _name("s", digest_key(digest), conf)
     if nonce is not None:
         try:
-            store.set_many({skey: _entry(nonce, row), _key("u", user_ref): [nonce, row.user]},
-                           _remaining(row))
+            entries.set_many({
+                sname: _entry(nonce, row),
+                _name("u", user_ref, conf): nonce.encode() + _pack_user(row.user),
+            }, _remaining(row))
         except Exception as exc:
             _warn("a session refill", exc)
             nonce = None
-    _touch(store, skey, nonce, row)
+    if now - last_seen >= conf.get("LAST_SEEN_INTERVAL", DEFAULTS["LAST_SEEN_INTERVAL"]):
+        _touch(entries, sname, nonce, row, now)
     return row.user, row
 
 
@@ -221,8 +437,7 @@ def issue(user: Any, *, request: Any = None, appid: str = "") -> tuple[str, WxSe
     """
     stale: list[str] = []
     if wxlogin_settings.SINGLE_SESSION:
-        stale = _revoke_rows(WxSession.objects.live().filter(user=user),
-                             RevokeReason.SINGLE_SESSION)
+        stale = _revoke_live_sessions_of(user.pk)
     now = timezone.now()
     token = make_token(user.pk)
     agent, ip = _client_details(request)
@@ -236,32 +451,70 @@ def issue(user: Any, *, request: Any = None, appid: str = "") -> tuple[str, WxSe
 
 
 def _cache_issued(row: WxSession, stale: list[str]) -> None:
-    """One pipelined write: a new generation for the user, the user and the session."""
-    store = cache()
+    """One pipelined write: a new generation for the user, the user and the session, and the
+    deletion of the sessions this login revoked."""
+    entries = _entries()
+    doomed = [_name("s", digest_key(d)) for d in stale]
     try:
         nonce = _new_nonce()
-        store.set_many({
-            _key("n", row.user_id): [nonce, server_identity.run_id(store)],
-            _key("u", row.user_id): [nonce, row.user],
-            _key("s", row.digest): _entry(nonce, row),
-        }, wxlogin_settings.token_ttl_seconds)
+        entries.set_many({
+            _name("n", row.user_id): f"{nonce}{entries.run_id()}".encode(),
+            _name("u", row.user_id): nonce.encode() + _pack_user(row.user),
+            _name("s", digest_key(row.digest)): _entry(nonce, row),
+        }, wxlogin_settings.token_ttl_seconds, delete=doomed)
     except Exception as exc:
         _warn("a login", exc)
-        _delete(store, [_key("n", row.user_id)])
-    if stale:
-        _delete(store, [_key("s", d) for d in stale])
+        _delete(entries, [_name("n", row.user_id), *doomed])
+
+
+def _supports_update_returning(alias: str) -> bool:
+    connection = connections[alias]
+    if connection.vendor == "postgresql":
+        return True
+    return connection.vendor == "sqlite" and connection.Database.sqlite_version_info >= (3, 35)
+
+
+def _revoke_live_sessions_of(user_pk: object) -> list[str]:
+    """Revoke a logging-in user's live sessions in the database; their digests. One
+    ``UPDATE ... RETURNING`` where the database has it (a login's query budget): the very
+    statement ``QuerySet.update()`` would run, plus ``RETURNING``. The cache is left to
+    ``_cache_issued``, whose new generation voids the user's old entries."""
+    live = WxSession.objects.live().filter(user_id=user_pk)
+    alias = router.db_for_write(WxSession)
+    if not _supports_update_returning(alias):
+        return [digest for _, _, digest in _mark_revoked(live, RevokeReason.SINGLE_SESSION)]
+    query = live.query.chain(UpdateQuery)
+    query.add_update_values({"revoked_at": timezone.now(),
+                             "revoke_reason": RevokeReason.SINGLE_SESSION})
+    compiler = query.get_compiler(alias)
+    compiler.pre_sql_setup()
+    sql, params = compiler.as_sql()
+    connection = connections[alias]
+    column = connection.ops.quote_name(WxSession._meta.get_field("digest").column)
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} RETURNING {column}", params)
+        return [digest for (digest,) in cursor.fetchall()]
+
+
+def _mark_revoked(queryset: Any, reason: str) -> list[tuple[int, Any, str]]:
+    """Mark the queryset's live sessions revoked in the database; their (pk, user, digest)."""
+    rows = list(queryset.filter(revoked_at__isnull=True).values_list("pk", "user_id", "digest"))
+    if rows:
+        WxSession.objects.filter(pk__in=[pk for pk, _, _ in rows],
+                                 revoked_at__isnull=True).update(
+            revoked_at=timezone.now(), revoke_reason=reason
+        )
+    return rows
 
 
 def _revoke_rows(queryset: Any, reason: str) -> list[str]:
-    """Mark the queryset's live sessions revoked; their digests, for the cache to forget."""
-    rows = list(queryset.filter(revoked_at__isnull=True).values_list("pk", "user_id", "digest"))
-    if not rows:
-        return []
-    WxSession.objects.filter(pk__in=[pk for pk, _, _ in rows], revoked_at__isnull=True).update(
-        revoked_at=timezone.now(), revoke_reason=reason
-    )
-    keys = [_key("s", d) for _, _, d in rows] + [_key("n", u) for u in {u for _, u, _ in rows}]
-    transaction.on_commit(lambda: _delete(cache(), keys))
+    """Revoke the queryset's live sessions; once committed, the cache forgets them and their
+    users' generations. Their digests."""
+    rows = _mark_revoked(queryset, reason)
+    if rows:
+        names = [_name("s", digest_key(d)) for _, _, d in rows] + \
+            [_name(kind, u) for u in {u for _, u, _ in rows} for kind in ("n", "u")]
+        transaction.on_commit(lambda: _delete(_entries(), names))
     return [d for _, _, d in rows]
 
 
@@ -301,5 +554,5 @@ def revoke_batched(queryset: Any, reason: str, *, batch_size: int = 5000,
 def forget_user(user_pk: object) -> None:
     """Void the user's cache entries once the transaction commits (the user was saved or
     deleted), so ``is_active`` and deletions take effect on the next request."""
-    keys = [_key("n", user_pk), _key("u", user_pk)]
-    transaction.on_commit(lambda: _delete(cache(), keys))
+    names = [_name("n", user_pk), _name("u", user_pk)]
+    transaction.on_commit(lambda: _delete(_entries(), names))

@@ -1,0 +1,1 @@
+"""Side-by-side benchmarks of django-wxlogin against DRF, knox and simplejwt (not tests)."""
