@@ -42,7 +42,7 @@ from typing import Any
 from uuid import UUID
 
 from django.core.cache import BaseCache, caches
-from django.db import connections, models, router, transaction
+from django.db import InterfaceError, OperationalError, connections, models, router, transaction
 from django.db.models.base import ModelState
 from django.db.models.sql import UpdateQuery
 from django.utils import timezone
@@ -53,6 +53,7 @@ from rest_framework.exceptions import AuthenticationFailed
 
 from . import server_identity
 from .batches import pk_batches
+from .cache import warn_unavailable
 from .client_ip import client_ip
 from .exceptions import InvalidToken, SessionExpired
 from .models import RevokeReason, WxSession
@@ -72,7 +73,6 @@ NONCE_LENGTH = 12  # secrets.token_urlsafe(9)
 _SESSION = struct.Struct("<qIII")  # id, created, expires, last_seen (0: never)
 _APPID = NONCE_LENGTH + _SESSION.size
 _pending_deletes: set[str] = set()
-_last_warning = [0.0]
 _EPOCH = datetime(1970, 1, 1, tzinfo=dt_timezone.utc)
 _MICROSECOND = timedelta(microseconds=1)
 _IMMUTABLE = (str, int, float, bytes, type(None), date, timedelta, Decimal, UUID)
@@ -157,10 +157,6 @@ class _RedisEntries(_Entries):
 _entries_of: weakref.WeakKeyDictionary[BaseCache, _Entries] = weakref.WeakKeyDictionary()
 
 
-def cache() -> BaseCache:
-    return caches[wxlogin_settings.CACHE_ALIAS]
-
-
 def _entries(conf: dict[str, Any] | None = None) -> _Entries:
     """The session cache's entries (``CACHE_ALIAS`` read now, the wrapper made once per cache)."""
     conf = wxlogin_settings.user_settings if conf is None else conf
@@ -178,12 +174,7 @@ def _name(kind: str, ref: object, conf: dict[str, Any] | None = None) -> str:
 
 
 def _warn(action: str, exc: Exception) -> None:
-    """Log a cache failure, at most once every ten seconds per process."""
-    now = time.monotonic()
-    if now - _last_warning[0] >= 10:
-        _last_warning[0] = now
-        logger.warning("Session cache unavailable during %s (%s); using the database",
-                       action, type(exc).__name__)
+    warn_unavailable(logger, "Session cache", exc)
 
 
 def _new_nonce() -> str:
@@ -331,7 +322,11 @@ def _touch(entries: _Entries | None, name: str, nonce: str | None, session: WxSe
     """Record "last seen"; callers do it at most once per ``LAST_SEEN_INTERVAL`` (no write per
     request)."""
     moment = datetime.fromtimestamp(now, tz=dt_timezone.utc)
-    WxSession.objects.filter(pk=session.pk).update(last_seen_at=moment)
+    try:
+        WxSession.objects.filter(pk=session.pk).update(last_seen_at=moment)
+    except (OperationalError, InterfaceError) as exc:  # a database outage: serve from cache
+        logger.warning("Could not record last seen (%s)", type(exc).__name__)
+        return
     session.last_seen_at = moment
     if entries is not None and nonce is not None:
         try:
@@ -437,7 +432,7 @@ def issue(user: Any, *, request: Any = None, appid: str = "") -> tuple[str, WxSe
     """
     stale: list[str] = []
     if wxlogin_settings.SINGLE_SESSION:
-        stale = _revoke_live_sessions_of(user.pk)
+        stale = _revoke_live_sessions_of(user.pk, appid)
     now = timezone.now()
     token = make_token(user.pk)
     agent, ip = _client_details(request)
@@ -474,12 +469,13 @@ def _supports_update_returning(alias: str) -> bool:
     return connection.vendor == "sqlite" and connection.Database.sqlite_version_info >= (3, 35)
 
 
-def _revoke_live_sessions_of(user_pk: object) -> list[str]:
-    """Revoke a logging-in user's live sessions in the database; their digests. One
+def _revoke_live_sessions_of(user_pk: object, appid: str) -> list[str]:
+    """Revoke a logging-in user's live sessions in the same mini program (a login in another
+    of the backend's mini programs leaves them be) in the database; their digests. One
     ``UPDATE ... RETURNING`` where the database has it (a login's query budget): the very
     statement ``QuerySet.update()`` would run, plus ``RETURNING``. The cache is left to
     ``_cache_issued``, whose new generation voids the user's old entries."""
-    live = WxSession.objects.live().filter(user_id=user_pk)
+    live = WxSession.objects.live().filter(user_id=user_pk, appid=appid)
     alias = router.db_for_write(WxSession)
     if not _supports_update_returning(alias):
         return [digest for _, _, digest in _mark_revoked(live, RevokeReason.SINGLE_SESSION)]

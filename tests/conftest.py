@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from django_wxlogin import store
+from django_wxlogin import cache as wxlogin_cache
 from django_wxlogin.fake_wechat import FakeWeChat
 
 from .services import RedisServer
@@ -77,8 +77,8 @@ def log_in(user: str = "alice", path: str = "/wx/login/") -> tuple[str, str]:
 @pytest.fixture
 def private_redis(tmp_path: Any, settings: Any, monkeypatch: Any) -> Iterator[RedisServer]:
     """The session cache on a redis-server of this test's own. Its outage warnings are not
-    held back by an earlier test's (the store logs one per ten seconds per process)."""
-    monkeypatch.setattr(store, "_last_warning", [0.0])
+    held back by an earlier test's (one per kind every ten seconds per process)."""
+    monkeypatch.setattr(wxlogin_cache, "_last_warned", {})
     server = RedisServer(str(tmp_path))
     server.start()
     settings.CACHES = {"default": {

@@ -75,10 +75,16 @@ class TestSeveralApps:
         blog = api.post("/wx/login/blog/", {"code": fresh_code("nounion1")}, format="json")
         assert shop.json()["user"]["id"] != blog.json()["user"]["id"]
 
-    def test_profile_phone_and_decrypt_use_the_app_of_the_session(self, api, fake_wechat,
-                                                                  settings):
-        # SINGLE_SESSION counts every app of the user: keep both sessions alive here.
-        settings.WXLOGIN = {**settings.WXLOGIN, "SINGLE_SESSION": False}
+    def test_single_session_is_per_app(self, api):
+        first_shop, _ = log_in("alice", "/wx/login/shop/")
+        blog, _ = log_in("alice", "/wx/login/blog/")
+        assert api.get("/whoami/", **bearer(first_shop)).status_code == 200
+        second_shop, _ = log_in("alice", "/wx/login/shop/")
+        assert api.get("/whoami/", **bearer(first_shop)).status_code == 401
+        assert api.get("/whoami/", **bearer(second_shop)).status_code == 200
+        assert api.get("/whoami/", **bearer(blog)).status_code == 200
+
+    def test_profile_phone_and_decrypt_use_the_app_of_the_session(self, api, fake_wechat):
         shop_token, shop_code = log_in("alice", "/wx/login/shop/")
         blog_token, _ = log_in("alice", "/wx/login/blog/")
         api.patch("/wx/profile/", {"nickname": "Shopper"}, format="json", **bearer(shop_token))
