@@ -51,7 +51,7 @@ from django_redis.cache import RedisCache
 from django_redis.client import ShardClient
 from rest_framework.exceptions import AuthenticationFailed
 
-from . import server_identity
+from . import server_identity, signals
 from .batches import pk_batches
 from .cache import warn_unavailable
 from .client_ip import client_ip
@@ -430,9 +430,10 @@ def issue(user: Any, *, request: Any = None, appid: str = "") -> tuple[str, WxSe
     Call it inside ``transaction.atomic()`` with the user's row locked (``select_for_update``),
     so that concurrent logins under ``SINGLE_SESSION`` leave exactly one live session.
     """
-    stale: list[str] = []
+    stale: list[tuple[int, Any, str]] = []
     if wxlogin_settings.SINGLE_SESSION:
         stale = _revoke_live_sessions_of(user.pk, appid)
+        _announce(stale, RevokeReason.SINGLE_SESSION)
     now = timezone.now()
     token = make_token(user.pk)
     agent, ip = _client_details(request)
@@ -441,7 +442,7 @@ def issue(user: Any, *, request: Any = None, appid: str = "") -> tuple[str, WxSe
         expires_at=now + timedelta(seconds=wxlogin_settings.token_ttl_seconds),
         last_seen_at=now, user_agent=agent, ip_address=ip,
     )
-    transaction.on_commit(lambda: _cache_issued(row, stale))
+    transaction.on_commit(lambda: _cache_issued(row, [digest for _, _, digest in stale]))
     return token, row
 
 
@@ -469,16 +470,17 @@ def _supports_update_returning(alias: str) -> bool:
     return connection.vendor == "sqlite" and connection.Database.sqlite_version_info >= (3, 35)
 
 
-def _revoke_live_sessions_of(user_pk: object, appid: str) -> list[str]:
+def _revoke_live_sessions_of(user_pk: object, appid: str) -> list[tuple[int, Any, str]]:
     """Revoke a logging-in user's live sessions in the same mini program (a login in another
-    of the backend's mini programs leaves them be) in the database; their digests. One
+    of the backend's mini programs leaves them be) in the database; their (pk, user, digest).
+    One
     ``UPDATE ... RETURNING`` where the database has it (a login's query budget): the very
     statement ``QuerySet.update()`` would run, plus ``RETURNING``. The cache is left to
     ``_cache_issued``, whose new generation voids the user's old entries."""
     live = WxSession.objects.live().filter(user_id=user_pk, appid=appid)
     alias = router.db_for_write(WxSession)
     if not _supports_update_returning(alias):
-        return [digest for _, _, digest in _mark_revoked(live, RevokeReason.SINGLE_SESSION)]
+        return _mark_revoked(live, RevokeReason.SINGLE_SESSION)
     query = live.query.chain(UpdateQuery)
     query.add_update_values({"revoked_at": timezone.now(),
                              "revoke_reason": RevokeReason.SINGLE_SESSION})
@@ -486,10 +488,11 @@ def _revoke_live_sessions_of(user_pk: object, appid: str) -> list[str]:
     compiler.pre_sql_setup()
     sql, params = compiler.as_sql()
     connection = connections[alias]
-    column = connection.ops.quote_name(WxSession._meta.get_field("digest").column)
+    columns = ", ".join(connection.ops.quote_name(WxSession._meta.get_field(name).column)
+                        for name in ("id", "user", "digest"))
     with connection.cursor() as cursor:
-        cursor.execute(f"{sql} RETURNING {column}", params)
-        return [digest for (digest,) in cursor.fetchall()]
+        cursor.execute(f"{sql} RETURNING {columns}", params)
+        return [tuple(row) for row in cursor.fetchall()]
 
 
 def _mark_revoked(queryset: Any, reason: str) -> list[tuple[int, Any, str]]:
@@ -511,7 +514,16 @@ def _revoke_rows(queryset: Any, reason: str) -> list[str]:
         names = [_name("s", digest_key(d)) for _, _, d in rows] + \
             [_name(kind, u) for u in {u for _, u, _ in rows} for kind in ("n", "u")]
         transaction.on_commit(lambda: _delete(_entries(), names))
+        _announce(rows, reason)
     return [d for _, _, d in rows]
+
+
+def _announce(rows: list[tuple[int, Any, str]], reason: str) -> None:
+    """Send ``session_revoked`` for these sessions once the revocation has committed."""
+    if rows:
+        sessions = [(pk, user) for pk, user, _ in rows]
+        transaction.on_commit(lambda: signals.session_revoked.send(
+            sender=WxSession, sessions=sessions, reason=reason))
 
 
 def revoke(session: WxSession, reason: str) -> bool:

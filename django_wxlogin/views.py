@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.contrib.auth import signals as auth_signals
 from django.core.files.storage import default_storage
+from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
@@ -17,7 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import decryption, phone, store, users, wechat
+from . import audit, decryption, phone, signals, store, users, wechat
 from .authentication import WxTokenAuthentication
 from .code_lock import exchange_once
 from .exceptions import NoPhoneNumber, UnknownApp, exception_handler
@@ -79,12 +81,44 @@ def _login_app(in_url: str | None, in_body: str | None) -> WxApp:
 LOGIN_RESPONSES = {200: LoginResponseSerializer, **errors(400, 403, 405, 409, 429, 500, 503)}
 
 
+def announce_login(request: Request, user: Any, session: WxSession, method: str,
+                   wxuser: WxUser | None = None) -> None:
+    """After the commit: ``user_created`` (when ``wxuser`` is given), then the package's and
+    Django's ``user_logged_in``."""
+    def send() -> None:
+        if wxuser is not None:
+            signals.user_created.send(sender=type(user), user=user, wxuser=wxuser,
+                                      request=request)
+        signals.user_logged_in.send(sender=type(user), user=user, session=session,
+                                    request=request, method=method)
+        auth_signals.user_logged_in.send(sender=type(user), request=request._request, user=user)
+
+    transaction.on_commit(send)
+
+
+def announce_logout(request: Request, *, everywhere: bool) -> None:
+    def send() -> None:
+        user = request.user
+        signals.user_logged_out.send(sender=type(user), user=user, session=request.auth,
+                                     request=request, everywhere=everywhere)
+        auth_signals.user_logged_out.send(sender=type(user), request=request._request,
+                                          user=user)
+
+    transaction.on_commit(send)
+
+
 class LoginView(WxLoginAPIView):
     """Trade a ``wx.login()`` code for a token, in the mini program the URL or body names."""
 
     authentication_classes = []
     permission_classes = [AllowAny]
     throttle_classes = [LoginRateThrottle]
+
+    def handle_exception(self, exc: Exception) -> Response:
+        response = super().handle_exception(exc)
+        code = response.data.get("code", "") if isinstance(response.data, dict) else ""
+        audit.login_failed(self.request, code, self.kwargs.get("app", ""))
+        return response
 
     @extend_schema(request=LoginSerializer, responses=LOGIN_RESPONSES)
     def post(self, request: Request, app: str | None = None) -> Response:
@@ -93,6 +127,8 @@ class LoginView(WxLoginAPIView):
         mini_program = _login_app(app, serializer.validated_data.get("app"))
         identity = exchange_once(wechat.client(mini_program), serializer.validated_data["code"])
         login = users.login(identity, appid=mini_program.appid, request=request)
+        announce_login(request, login.wxuser.user, login.session, "wechat",
+                       wxuser=login.wxuser if login.user_created else None)
         expires_in = int((login.session.expires_at - login.session.created_at).total_seconds())
         body = LoginResponseSerializer({
             "token": login.token,
@@ -120,6 +156,7 @@ class LogoutView(WxLoginAPIView):
     @extend_schema(request=None, responses={204: None, **errors(401, 405, 503)})
     def post(self, request: Request) -> Response:
         store.revoke(request.auth, RevokeReason.LOGOUT)
+        announce_logout(request, everywhere=False)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -129,6 +166,7 @@ class LogoutAllView(WxLoginAPIView):
     @extend_schema(request=None, responses={204: None, **errors(401, 405, 503)})
     def post(self, request: Request) -> Response:
         store.revoke_user(request.user.pk, RevokeReason.LOGOUT_ALL)
+        announce_logout(request, everywhere=True)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
