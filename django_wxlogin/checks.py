@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+import importlib.util
 from typing import Any
 
 from django.conf import settings
@@ -141,7 +142,26 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
         messages.append(Warning("WXLOGIN['API_BASE_URL'] is plain http: the appsecret travels "
                                 "unencrypted.", id="wxlogin.W003"))
     messages.extend(_check_rates())
+    messages.extend(_check_openapi())
     return messages
+
+
+def _check_openapi() -> list[Any]:
+    """The optional OpenAPI extra: installed when configured, and actually used when installed."""
+    schema_class = str(getattr(settings, "REST_FRAMEWORK", {}).get("DEFAULT_SCHEMA_CLASS", ""))
+    wanted = "drf_spectacular" in settings.INSTALLED_APPS or schema_class.startswith(
+        "drf_spectacular")
+    if not wanted:
+        return []
+    if importlib.util.find_spec("drf_spectacular") is None:
+        return [Error("drf-spectacular is configured but not installed.",
+                      hint='pip install "django-wxlogin[openapi]"', id="wxlogin.E019")]
+    if not schema_class.startswith("drf_spectacular"):
+        return [Warning(
+            "drf_spectacular is installed but REST_FRAMEWORK['DEFAULT_SCHEMA_CLASS'] is not its "
+            "AutoSchema: the schema would miss the package's annotations.",
+            hint='Set it to "drf_spectacular.openapi.AutoSchema".', id="wxlogin.W009")]
+    return []
 
 
 def _check_rates() -> list[Any]:
