@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-import re
 import importlib.util
+import re
 from typing import Any
 
 from django.conf import settings
