@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.contrib.auth import signals as auth_signals
 from django.core.management import call_command
@@ -72,5 +74,5 @@ def test_a_failed_login_sends_nothing(api, received):
 def test_commands_report_their_reason(login, received):
     login("cai")
     received.clear()
-    call_command("wxlogin_revoke", "--all", "--no-input", stdout=open("/dev/null", "w"))
+    call_command("wxlogin_revoke", "--all", "--no-input", stdout=io.StringIO())
     assert [(n, k["reason"]) for n, k in received] == [("revoked", RevokeReason.COMMAND)]
