@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import itertools
+import re
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import redis.connection
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from rest_framework.test import APIClient
 
 from django_wxlogin import cache as wxlogin_cache
@@ -88,3 +92,42 @@ def private_redis(tmp_path: Any, settings: Any, monkeypatch: Any) -> Iterator[Re
     }}
     yield server
     server.kill()
+
+
+_COMMAND = re.compile(rb"\*\d+\r\n\$\d+\r\n([A-Za-z]+)\r\n")
+
+
+@pytest.fixture
+def sent(monkeypatch: Any) -> list[list[str]]:
+    """The commands of each round trip to Redis, e.g. ``[["MGET"]]`` (a spy, not a fake)."""
+    trips: list[list[str]] = []
+    original = redis.connection.AbstractConnection.send_packed_command
+
+    def spy(self: Any, command: Any, check_health: bool = True) -> Any:
+        raw = b"".join(command) if isinstance(command, list) else bytes(command)
+        trips.append([name.decode().upper() for name in _COMMAND.findall(raw)])
+        return original(self, command, check_health)
+
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", spy)
+    return trips
+
+
+def run_together(count: int, task: Callable[[], Any]) -> list[Any]:
+    """``task`` in ``count`` threads released at the same instant (each with its own database
+    connection); their results."""
+    barrier = threading.Barrier(count)
+    results: list[Any] = []
+
+    def worker() -> None:
+        try:
+            barrier.wait()
+            results.append(task())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
