@@ -10,11 +10,12 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.utils import timezone
 from django_redis import get_redis_connection
+from rest_framework.test import APIClient
 
 from django_wxlogin import store
 from django_wxlogin.models import WxSession
 
-from .conftest import bearer
+from .conftest import bearer, run_together
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -175,3 +176,21 @@ def test_the_cache_holds_no_raw_token(api, login):
     secret_part = token.split(".")[1].encode()
     for key, value in _raw_entries().items():
         assert secret_part not in key and secret_part not in value
+
+
+def test_requests_racing_a_logout_get_200_or_401_and_the_token_ends_dead(api, login):
+    for _ in range(3):
+        token = _token(login, "race")
+        api.get("/whoami/", **bearer(token))
+        tasks = iter(["logout"] + ["get"] * 7)
+
+        def act(token=token, tasks=tasks):
+            client = APIClient()
+            if next(tasks) == "logout":
+                return client.post("/wx/logout/", **bearer(token)).status_code
+            return client.get("/whoami/", **bearer(token)).status_code
+
+        statuses = run_together(8, act)
+        assert set(statuses) <= {200, 204, 401}, statuses
+        assert statuses.count(204) == 1
+        assert api.get("/whoami/", **bearer(token)).status_code == 401
