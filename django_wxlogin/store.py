@@ -35,7 +35,7 @@ from . import server_identity
 from .batches import pk_batches
 from .client_ip import client_ip
 from .exceptions import InvalidToken, SessionExpired
-from .models import RevokeReason, WxSession
+from .models import LoginMethod, RevokeReason, WxSession
 from .settings import wxlogin_settings
 from .tokens import make_token, token_digest, user_reference
 
@@ -213,8 +213,10 @@ def _client_details(request: Any) -> tuple[str, str | None]:
     return request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_MAX], client_ip(request)
 
 
-def issue(user: Any, *, request: Any = None, appid: str = "") -> tuple[str, WxSession]:
-    """Create a session for ``user``; the raw token is returned here and nowhere else.
+def issue(user: Any, *, request: Any = None, appid: str = "",
+          method: str = LoginMethod.WECHAT) -> tuple[str, WxSession]:
+    """Create a session for ``user``, opened by ``method`` (a ``LoginMethod``); the raw token
+    is returned here and nowhere else.
 
     Call it inside ``transaction.atomic()`` with the user's row locked (``select_for_update``),
     so that concurrent logins under ``SINGLE_SESSION`` leave exactly one live session.
@@ -227,7 +229,7 @@ def issue(user: Any, *, request: Any = None, appid: str = "") -> tuple[str, WxSe
     token = make_token(user.pk)
     agent, ip = _client_details(request)
     row = WxSession.objects.create(
-        user=user, digest=token_digest(token), appid=appid, created_at=now,
+        user=user, digest=token_digest(token), appid=appid, method=method, created_at=now,
         expires_at=now + timedelta(seconds=wxlogin_settings.token_ttl_seconds),
         last_seen_at=now, user_agent=agent, ip_address=ip,
     )
