@@ -102,11 +102,11 @@ class WxUserAdmin(RevokeActionsMixin, admin.ModelAdmin):
                     .order_by("-pk")[:SESSIONS_SHOWN + 1])
         if not rows:
             return _("None")
-        headers = (_("token digest"), _("appid"), _("created"), _("expires"), _("last seen"),
-                   _("IP address"), _("user agent"))
+        headers = (_("token digest"), _("appid"), _("login method"), _("created"), _("expires"),
+                   _("last seen"), _("IP address"), _("user agent"))
         cells = (
             (reverse("admin:django_wxlogin_wxsession_change", args=[s.pk]), s.digest_prefix,
-             s.appid, *(display_for_value(value, "-") for value in (
+             s.appid, s.get_method_display(), *(display_for_value(value, "-") for value in (
                  s.created_at, s.expires_at, s.last_seen_at, s.ip_address)), s.user_agent)
             for s in rows[:SESSIONS_SHOWN]
         )
@@ -118,7 +118,7 @@ class WxUserAdmin(RevokeActionsMixin, admin.ModelAdmin):
             '<p><a href="{}?status=live&amp;user={}">{}</a></p>',
             format_html_join("", "<th>{}</th>", ((header,) for header in headers)),
             format_html_join(
-                "", '<tr><td><a href="{}">{}…</a></td>' + "<td>{}</td>" * 6 + "</tr>", cells),
+                "", '<tr><td><a href="{}">{}…</a></td>' + "<td>{}</td>" * 7 + "</tr>", cells),
             reverse("admin:django_wxlogin_wxsession_changelist"), wxuser.user_id, more,
         )
 
@@ -142,12 +142,13 @@ class SessionStatusFilter(admin.SimpleListFilter):
 
 @admin.register(WxSession)
 class WxSessionAdmin(RevokeActionsMixin, admin.ModelAdmin):
-    list_display = ("token", "user", "appid", "created_at", "expires_at", "last_seen_at",
-                    "revoked_at", "revoke_reason", "user_agent", "ip_address")
+    list_display = ("token", "user", "appid", "method", "created_at", "expires_at",
+                    "last_seen_at", "revoked_at", "revoke_reason", "user_agent", "ip_address")
     # No appid filter: listing its values would scan the whole (large) table on every page.
-    list_filter = (SessionStatusFilter, "revoke_reason", "created_at")
+    # (The choice filters list fixed choices, without a query.)
+    list_filter = (SessionStatusFilter, "method", "revoke_reason", "created_at")
     list_select_related = ("user",)
-    fields = ("token", "user", "appid", "created_at", "expires_at", "last_seen_at",
+    fields = ("token", "user", "appid", "method", "created_at", "expires_at", "last_seen_at",
               "revoked_at", "revoke_reason", "user_agent", "ip_address")
     readonly_fields = fields
     ordering = ("-pk",)

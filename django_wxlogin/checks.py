@@ -20,6 +20,7 @@ PER_PROCESS_CACHES = (
 )
 ACCESS_TOKEN_ENDPOINTS = ("stable", "classic")
 _APP_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")  # a URL segment: login/<app>/
+RESERVED_APP_NAME = "password"  # login/password/ is the password login
 
 
 def _check_single_app() -> list[Any]:
@@ -62,6 +63,10 @@ def _check_apps(apps: Any, user: dict[str, Any]) -> list[Any]:
             messages.append(Error(f"{label} has an invalid NAME.",
                                   hint="Letters, digits, '-' and '_' (it goes in login/<app>/).",
                                   id="wxlogin.E010"))
+        if name == RESERVED_APP_NAME:
+            messages.append(Error(f"{label} is named {name!r}: login/{name}/ is the password "
+                                  "login, not this app's.", hint="Give the app another NAME.",
+                                  id="wxlogin.E016"))
     # Each APPID and NAME must lead to exactly one app (login/<app>/ takes either).
     owners: dict[str, set[int]] = {}
     for index, app in enumerate(apps):
@@ -143,6 +148,29 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
                                 "unencrypted.", id="wxlogin.W003"))
     messages.extend(_check_rates())
     messages.extend(_check_openapi())
+    messages.extend(_check_accounts())
+    return messages
+
+
+def _check_accounts() -> list[Any]:
+    messages: list[Any] = []
+    try:
+        ticket_ttl = wxlogin_settings.bind_ticket_ttl_seconds
+    except (TypeError, ValueError):
+        ticket_ttl = 0
+    if ticket_ttl <= 0:
+        messages.append(Error("WXLOGIN['BIND_TICKET_TTL'] must be a positive duration.",
+                              hint="Seconds or a timedelta, e.g. 600.", id="wxlogin.E017"))
+    if wxlogin_settings.REQUIRE_ACCOUNT and not wxlogin_settings.PASSWORD_LOGIN:
+        messages.append(Error(
+            "WXLOGIN['REQUIRE_ACCOUNT'] is on but PASSWORD_LOGIN is off.",
+            hint="Bind tickets are redeemed at bind/, which PASSWORD_LOGIN turns on: without "
+                 "it, no new WeChat user could ever get in.", id="wxlogin.E018"))
+    if wxlogin_settings.PASSWORD_LOGIN and wxlogin_settings.LOGIN_RATE is None \
+            and not settings.DEBUG:
+        messages.append(Warning(
+            "WXLOGIN['PASSWORD_LOGIN'] is on and LOGIN_RATE is None: password guesses are not "
+            "throttled.", hint='Set LOGIN_RATE, e.g. "10/min".', id="wxlogin.W004"))
     return messages
 
 

@@ -103,6 +103,65 @@ class InvalidPhoneCode(InvalidCode):
                        "again with getPhoneNumber.")
 
 
+class InvalidCredentials(exceptions.APIException):
+    """Unknown username and wrong password alike: the answer never tells which."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "invalid_credentials"
+    default_detail = _("The username or password is wrong.")
+
+
+class AccountDisabled(exceptions.PermissionDenied):
+    """Right credentials for a deactivated account (only backends that authenticate inactive
+    users get this far; Django's ModelBackend answers ``InvalidCredentials``)."""
+
+    default_code = "user_inactive"
+    default_detail = _("This account is disabled.")
+
+
+class AccountRequired(exceptions.PermissionDenied):
+    """A first WeChat login under ``REQUIRE_ACCOUNT``: no user is created. The body carries a
+    bind ticket that ``bind/`` trades, with an account's credentials, for a token."""
+
+    default_code = "account_required"
+    default_detail = _("Only existing accounts may use this mini program: bind your WeChat to "
+                       "your account with the bind ticket and its username and password.")
+
+    def __init__(self, bind_ticket: str, expires_in: int) -> None:
+        super().__init__()
+        self.extra = {"bind_ticket": bind_ticket, "expires_in": expires_in}
+
+
+class InvalidBindTicket(exceptions.APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "invalid_bind_ticket"
+    default_detail = _("The bind ticket is invalid, expired or already used; call wx.login and "
+                       "log in again.")
+
+
+class AlreadyBound(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "already_bound"
+    default_detail = _("This account already has a WeChat identity in this mini program.")
+
+
+class MergeRefused(exceptions.APIException):
+    """Binding would retire a user that is more than a WeChat login (a password, staff rights,
+    another way in, or rows of the project that protect it)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "merge_refused"
+    default_detail = _("This WeChat user is an account of its own and cannot be merged into "
+                       "another one.")
+
+
+class LastLoginMethod(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "last_login_method"
+    default_detail = _("Unbinding would leave this account no way to log in: set a password "
+                       "first.")
+
+
 class InvalidToken(exceptions.AuthenticationFailed):
     default_code = "invalid_token"
     default_detail = _("The token is invalid.")
@@ -123,7 +182,8 @@ def _first_message(detail: Any) -> tuple[str, str]:
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """DRF's handler, with every body shaped ``{"code", "detail"}`` (plus ``errors`` per field).
+    """DRF's handler, with every body shaped ``{"code", "detail"}`` (plus ``errors`` per field,
+    or an error's own ``extra`` fields, such as a bind ticket).
 
     Set it as ``REST_FRAMEWORK["EXCEPTION_HANDLER"]`` to give your own views the same shape.
     """
@@ -146,7 +206,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             code = "invalid_request"
         response.data = {"code": code, "detail": detail, "errors": exc.detail}
     else:
-        response.data = {"code": exc.detail.code or exc.default_code, "detail": str(exc.detail)}
+        response.data = {"code": exc.detail.code or exc.default_code, "detail": str(exc.detail),
+                         **getattr(exc, "extra", {})}
     retry_after = getattr(exc, "retry_after", None)
     if retry_after is not None:
         response["Retry-After"] = str(retry_after)

@@ -63,6 +63,15 @@ class RevokeReason(models.TextChoices):
     USER = "user", _("revoked by the user")
     ADMIN = "admin", _("revoked in the admin")
     COMMAND = "command", _("revoked by a management command")
+    MERGED = "merged", _("merged into an account by binding")
+    UNBIND = "unbind", _("WeChat identity unbound")
+
+
+class LoginMethod(models.TextChoices):
+    """How a session was opened: by WeChat (login/, bind/) or by a password (login/password/)."""
+
+    WECHAT = "wechat", _("WeChat")
+    PASSWORD = "password", _("password")
 
 
 def _dead(now: datetime) -> models.Q:
@@ -96,6 +105,8 @@ class WxSession(models.Model):
     )
     digest = models.CharField(_("token digest"), max_length=64, unique=True, editable=False)
     appid = models.CharField(_("appid"), max_length=32, blank=True)
+    method = models.CharField(_("login method"), max_length=16, choices=LoginMethod.choices,
+                              default=LoginMethod.WECHAT)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     expires_at = models.DateTimeField(_("expires"), db_index=True)
     last_seen_at = models.DateTimeField(_("last seen"), null=True, blank=True)

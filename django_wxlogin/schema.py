@@ -32,16 +32,25 @@ class ErrorSerializer(serializers.Serializer):
     errors = serializers.DictField(
         required=False, help_text="Per-field messages, on validation errors only."
     )
+    bind_ticket = serializers.CharField(
+        required=False, help_text="With account_required only: redeem it at bind/ with an "
+                                  "account's username and password."
+    )
+    expires_in = serializers.IntegerField(
+        required=False, help_text="With account_required only: seconds the bind ticket lives."
+    )
 
 
 ERROR_DESCRIPTIONS = {
-    400: "Bad input (invalid_request, parse_error) or a WeChat refusal (invalid_code).",
+    400: "Bad input (invalid_request, parse_error, unknown_app), a WeChat refusal "
+         "(invalid_code), wrong credentials (invalid_credentials) or an unusable bind ticket "
+         "(invalid_bind_ticket).",
     401: "No, a bad, an expired or a revoked token (not_authenticated, invalid_token, "
          "session_expired, user_inactive).",
-    403: "Refused (user_blocked).",
+    403: "Refused (user_blocked, user_inactive, or account_required with a bind_ticket).",
     404: "Not found (not_found, unknown_app, no_wechat_identity).",
     405: "Method not allowed.",
-    409: "Conflict (duplicate_code).",
+    409: "Conflict (duplicate_code, already_bound, merge_refused, last_login_method).",
     413: "Request body too large.",
     415: "Unsupported media type.",
     429: "Throttled, or WeChat's rate limit (throttled, wechat_rate_limited); see Retry-After.",

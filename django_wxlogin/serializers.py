@@ -68,9 +68,36 @@ class CodeSerializer(serializers.Serializer):
         return value
 
 
-class LoginSerializer(CodeSerializer):
+class AppSerializer(serializers.Serializer):
+    """The mini program a login is for."""
+
     app = StrictCharField(required=False, allow_blank=True, max_length=64,
                           help_text=_("The mini program's NAME or APPID, when there are several."))
+
+
+class LoginSerializer(CodeSerializer, AppSerializer):
+    """A ``wx.login()`` code, and the mini program it is for."""
+
+
+class CredentialsSerializer(serializers.Serializer):
+    """An account's username and password, checked by Django's ``authenticate()``."""
+
+    username = StrictCharField(max_length=254)
+    password = StrictCharField(trim_whitespace=False, max_length=4096,
+                               style={"input_type": "password"})
+
+
+class PasswordLoginSerializer(CredentialsSerializer, AppSerializer):
+    """An account's username and password, and the mini program the session is for."""
+
+
+class BindSerializer(CredentialsSerializer):
+    """The credentials of the account to bind to, and the bind ticket when there is no token."""
+
+    bind_ticket = StrictCharField(
+        required=False, max_length=128,
+        help_text=_("The bind_ticket of a 403 account_required login; without it, the request "
+                    "must carry the token of a WeChat login."))
 
 
 class DecryptSerializer(serializers.Serializer):
@@ -86,14 +113,26 @@ class PhoneNumberSerializer(serializers.Serializer):
     country_code = serializers.CharField()
 
 
-class WxUserSerializer(serializers.ModelSerializer):
+class LoginUserSerializer(serializers.ModelSerializer):
+    """The user a token was issued to: a ``WxUser`` (the identity in the session's mini
+    program) with its WeChat fields, or, after a password login of an account without one,
+    the Django user with its ``id`` alone."""
+
     id = serializers.ReadOnlyField(source="user_id")
-    avatar_url = BlankableURLField(read_only=True)
+    # Not read-only, so that the schema marks them optional (responses only use this).
+    openid = serializers.CharField(required=False)
+    unionid = serializers.CharField(required=False, allow_null=True)
+    nickname = serializers.CharField(required=False)
+    avatar_url = BlankableURLField(required=False)
 
     class Meta:
         model = WxUser
         fields = ["id", "openid", "unionid", "nickname", "avatar_url"]
-        read_only_fields = fields
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        if isinstance(instance, WxUser):
+            return super().to_representation(instance)
+        return {"id": instance.pk}
 
 
 class LoginResponseSerializer(serializers.Serializer):
@@ -101,8 +140,9 @@ class LoginResponseSerializer(serializers.Serializer):
     token_type = serializers.CharField()
     expires_at = serializers.DateTimeField()
     expires_in = serializers.IntegerField()
-    created = serializers.BooleanField(help_text=_("True when this login created the user."))
-    user = WxUserSerializer()
+    created = serializers.BooleanField(
+        help_text=_("True when this login created the user's identity in this mini program."))
+    user = LoginUserSerializer()
 
 
 class ProfileSerializer(serializers.ModelSerializer):
@@ -193,8 +233,8 @@ class SessionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = WxSession
-        fields = ["id", "current", "appid", "created_at", "expires_at", "last_seen_at",
-                  "user_agent", "ip_address"]
+        fields = ["id", "current", "appid", "method", "created_at", "expires_at",
+                  "last_seen_at", "user_agent", "ip_address"]
         read_only_fields = fields
 
     def get_current(self, session: WxSession) -> bool:

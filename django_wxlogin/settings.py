@@ -42,6 +42,15 @@ DEFAULTS: dict[str, Any] = {
     "LAST_SEEN_INTERVAL": 60,
     # Dotted path of the callable that makes the Django user for a first login.
     "CREATE_USER": "django_wxlogin.users.create_user",
+    # Accounts with a password next to WeChat identities: True turns on POST login/password/,
+    # bind/ and unbind/ (credentials go through Django's authenticate(): any auth backend).
+    "PASSWORD_LOGIN": False,
+    # True: only existing accounts may use the mini program. A first WeChat login creates no
+    # user; it answers 403 account_required with a bind ticket, redeemed at bind/ together
+    # with an account's credentials. (Needs PASSWORD_LOGIN.)
+    "REQUIRE_ACCOUNT": False,
+    # How long a bind ticket can be redeemed (seconds or timedelta); each works once.
+    "BIND_TICKET_TTL": 600,
     # Per-client-IP rate of POST login/ (DRF rate syntax, e.g. "10/min"; None: no limit).
     "LOGIN_RATE": "30/min",
     # The same for POST phone/ (each call costs a WeChat call and an access token).
@@ -104,6 +113,10 @@ class WxLoginSettings:
     @property
     def idle_timeout_seconds(self) -> int | None:
         return _seconds(self.get("IDLE_TIMEOUT"))
+
+    @property
+    def bind_ticket_ttl_seconds(self) -> int:
+        return _seconds(self.get("BIND_TICKET_TTL")) or 0
 
     @property
     def api_base_url(self) -> str:

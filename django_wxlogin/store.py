@@ -56,7 +56,7 @@ from .batches import pk_batches
 from .cache import warn_unavailable
 from .client_ip import client_ip
 from .exceptions import InvalidToken, SessionExpired
-from .models import RevokeReason, WxSession
+from .models import LoginMethod, RevokeReason, WxSession
 from .settings import DEFAULTS, wxlogin_settings
 from .tokens import (
     digest_key,
@@ -70,7 +70,9 @@ logger = logging.getLogger("django_wxlogin.store")
 
 USER_AGENT_MAX = 256
 NONCE_LENGTH = 12  # secrets.token_urlsafe(9)
-_SESSION = struct.Struct("<qIII")  # id, created, expires, last_seen (0: never)
+_SESSION = struct.Struct("<qIIIc")  # id, created, expires, last_seen (0: never), method
+_METHODS = {method.value: method.value[:1].encode() for method in LoginMethod}
+_METHOD_OF = {code: method for method, code in _METHODS.items()}
 _APPID = NONCE_LENGTH + _SESSION.size
 _pending_deletes: set[str] = set()
 _EPOCH = datetime(1970, 1, 1, tzinfo=dt_timezone.utc)
@@ -191,7 +193,8 @@ def _dt(ts: int) -> datetime | None:
 
 def _entry(nonce: str, row: WxSession) -> bytes:
     times = _ts(row.created_at), _ts(row.expires_at), _ts(row.last_seen_at)
-    return nonce.encode() + _SESSION.pack(row.pk, *times) + row.appid.encode()
+    return nonce.encode() + _SESSION.pack(row.pk, *times, _METHODS[row.method]) + \
+        row.appid.encode()
 
 
 @functools.cache
@@ -264,11 +267,11 @@ def _unpack_user(user_ref: str, data: bytes, db: str) -> Any | None:
 def _session_fields(entry: bytes) -> tuple[dict[str, Any], int, int]:
     """A session entry's fields (all immutable), decoded once per process for each distinct
     entry; and its expiry and last-seen timestamps."""
-    pk, created, expires, last_seen = _SESSION.unpack_from(entry, NONCE_LENGTH)
+    pk, created, expires, last_seen, method = _SESSION.unpack_from(entry, NONCE_LENGTH)
     return {
         "id": pk, "appid": entry[_APPID:].decode(), "created_at": _dt(created),
         "expires_at": _dt(expires), "last_seen_at": _dt(last_seen), "revoked_at": None,
-        "revoke_reason": "",
+        "revoke_reason": "", "method": _METHOD_OF[method],
     }, expires, last_seen
 
 
@@ -424,8 +427,10 @@ def _client_details(request: Any) -> tuple[str, str | None]:
     return request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_MAX], client_ip(request)
 
 
-def issue(user: Any, *, request: Any = None, appid: str = "") -> tuple[str, WxSession]:
-    """Create a session for ``user``; the raw token is returned here and nowhere else.
+def issue(user: Any, *, request: Any = None, appid: str = "",
+          method: str = LoginMethod.WECHAT) -> tuple[str, WxSession]:
+    """Create a session for ``user``, opened by ``method`` (a ``LoginMethod``); the raw token
+    is returned here and nowhere else.
 
     Call it inside ``transaction.atomic()`` with the user's row locked (``select_for_update``),
     so that concurrent logins under ``SINGLE_SESSION`` leave exactly one live session.
@@ -438,7 +443,7 @@ def issue(user: Any, *, request: Any = None, appid: str = "") -> tuple[str, WxSe
     token = make_token(user.pk)
     agent, ip = _client_details(request)
     row = WxSession.objects.create(
-        user=user, digest=token_digest(token), appid=appid, created_at=now,
+        user=user, digest=token_digest(token), appid=appid, method=method, created_at=now,
         expires_at=now + timedelta(seconds=wxlogin_settings.token_ttl_seconds),
         last_seen_at=now, user_agent=agent, ip_address=ip,
     )

@@ -1,4 +1,5 @@
-"""Per-client-IP rate limits for the endpoints that cost a WeChat call (see ``client_ip``)."""
+"""Per-client-IP rate limits for the endpoints that cost a WeChat call or check a password
+(see ``client_ip``)."""
 
 from __future__ import annotations
 
@@ -41,6 +42,14 @@ class WxRateThrottle(SimpleRateThrottle):
 
 class LoginRateThrottle(WxRateThrottle):
     scope = "wxlogin_login"
+    rate_setting = "LOGIN_RATE"
+
+
+class PasswordRateThrottle(WxRateThrottle):
+    """Password guesses (``login/password/``, ``bind/``): counted apart from WeChat logins, so
+    neither eats the other's allowance, at the same ``LOGIN_RATE``."""
+
+    scope = "wxlogin_password"
     rate_setting = "LOGIN_RATE"
 
 

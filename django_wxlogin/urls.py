@@ -8,7 +8,11 @@ app_name = "wxlogin"
 
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
+    # Before login/<app>/, which would take "password" for an app's name (wxlogin.E016).
+    path("login/password/", views.PasswordLoginView.as_view(), name="login-password"),
     path("login/<str:app>/", views.AppLoginView.as_view(), name="login-app"),
+    path("bind/", views.BindView.as_view(), name="bind"),
+    path("unbind/", views.UnbindView.as_view(), name="unbind"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("logout/all/", views.LogoutAllView.as_view(), name="logout-all"),
     path("profile/", views.ProfileView.as_view(), name="profile"),

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from . import store
+from . import bind_tickets, store
 from .models import WxSession, WxUser
 from .settings import wxlogin_settings
 from .wechat import Code2SessionResult
@@ -31,9 +31,13 @@ def create_user(identity: Code2SessionResult, appid: str) -> Any:
 
 @dataclass
 class Login:
+    """A token just issued. ``wxuser`` is the user's identity in the session's mini program
+    (None after a password login of an account without one); ``created`` is True when this
+    login made that identity."""
+
     token: str
     session: WxSession
-    wxuser: WxUser
+    wxuser: WxUser | None
     created: bool  # a new WeChat identity (in this mini program)
     user_created: bool = False  # ... and a new Django user for it
 
@@ -60,8 +64,10 @@ def login(identity: Code2SessionResult, *, appid: str, request: Any = None) -> L
     """Record a successful code2Session and issue a token, all in one transaction.
 
     A first login in one mini program joins the user of another that shares the unionid.
-    Concurrent first logins of one openid end with one user: the loser's insert fails on the
-    unique constraint, its savepoint rolls back, and it continues with the winner's row.
+    Otherwise it creates a user, or under ``REQUIRE_ACCOUNT`` answers ``AccountRequired`` with
+    a bind ticket and creates nothing. Concurrent first logins of one openid end with one
+    user: the loser's insert fails on the unique constraint, its savepoint rolls back, and it
+    continues with the winner's row.
     """
     now = timezone.now()
     with transaction.atomic():
@@ -72,6 +78,8 @@ def login(identity: Code2SessionResult, *, appid: str, request: Any = None) -> L
                 with transaction.atomic():
                     user = _user_of_unionid(identity.unionid, appid)
                     if user is None:
+                        if wxlogin_settings.REQUIRE_ACCOUNT:
+                            raise bind_tickets.account_required(identity, appid)
                         user = import_string(wxlogin_settings.CREATE_USER)(identity, appid)
                         user_created = True
                     wxuser = WxUser.objects.create(

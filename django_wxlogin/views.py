@@ -1,42 +1,43 @@
-"""The HTTP API: login, logout, profile, the user's sessions, decryption and phone numbers."""
+"""The HTTP API: login (WeChat or password), binding, logout, profile, the user's sessions,
+decryption and phone numbers."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
-from django.contrib.auth import signals as auth_signals
 from django.core.files.storage import default_storage
-from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotAuthenticated, NotFound
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import audit, decryption, phone, signals, store, users, wechat
+from . import accounts, audit, decryption, phone, signals, store, users, wechat
 from .authentication import WxTokenAuthentication
 from .code_lock import exchange_once
 from .exceptions import NoPhoneNumber, UnknownApp, exception_handler
-from .models import RevokeReason, WxSession, WxUser
+from .models import LoginMethod, RevokeReason, WxSession, WxUser
 from .schema import errors, extend_schema, free_form, path_integer
 from .serializers import (
     AVATAR_FORMATS,
+    BindSerializer,
     CodeSerializer,
     DecryptSerializer,
     LoginResponseSerializer,
     LoginSerializer,
+    PasswordLoginSerializer,
     PhoneNumberSerializer,
     ProfileSerializer,
     SessionSerializer,
 )
 from .settings import WxApp, wxlogin_settings
-from .throttling import LoginRateThrottle, PhoneRateThrottle
+from .throttling import LoginRateThrottle, PasswordRateThrottle, PhoneRateThrottle
 
 
 class WxLoginAPIView(APIView):
@@ -78,33 +79,20 @@ def _login_app(in_url: str | None, in_body: str | None) -> WxApp:
     return wxlogin_settings.app(in_body)
 
 
+def login_response(login: users.Login) -> Response:
+    """The answer of every way in (WeChat, password, binding): the token, shown this once."""
+    session = login.session
+    return _no_store(Response(LoginResponseSerializer({
+        "token": login.token,
+        "token_type": wxlogin_settings.AUTH_HEADER_KEYWORD,
+        "expires_at": session.expires_at,
+        "expires_in": int((session.expires_at - session.created_at).total_seconds()),
+        "created": login.created,
+        "user": login.wxuser or session.user,
+    }).data))
+
+
 LOGIN_RESPONSES = {200: LoginResponseSerializer, **errors(400, 403, 405, 409, 429, 500, 503)}
-
-
-def announce_login(request: Request, user: Any, session: WxSession, method: str,
-                   wxuser: WxUser | None = None) -> None:
-    """After the commit: ``user_created`` (when ``wxuser`` is given), then the package's and
-    Django's ``user_logged_in``."""
-    def send() -> None:
-        if wxuser is not None:
-            signals.user_created.send(sender=type(user), user=user, wxuser=wxuser,
-                                      request=request)
-        signals.user_logged_in.send(sender=type(user), user=user, session=session,
-                                    request=request, method=method)
-        auth_signals.user_logged_in.send(sender=type(user), request=request._request, user=user)
-
-    transaction.on_commit(send)
-
-
-def announce_logout(request: Request, *, everywhere: bool) -> None:
-    def send() -> None:
-        user = request.user
-        signals.user_logged_out.send(sender=type(user), user=user, session=request.auth,
-                                     request=request, everywhere=everywhere)
-        auth_signals.user_logged_out.send(sender=type(user), request=request._request,
-                                          user=user)
-
-    transaction.on_commit(send)
 
 
 class LoginView(WxLoginAPIView):
@@ -127,18 +115,9 @@ class LoginView(WxLoginAPIView):
         mini_program = _login_app(app, serializer.validated_data.get("app"))
         identity = exchange_once(wechat.client(mini_program), serializer.validated_data["code"])
         login = users.login(identity, appid=mini_program.appid, request=request)
-        announce_login(request, login.wxuser.user, login.session, "wechat",
-                       wxuser=login.wxuser if login.user_created else None)
-        expires_in = int((login.session.expires_at - login.session.created_at).total_seconds())
-        body = LoginResponseSerializer({
-            "token": login.token,
-            "token_type": wxlogin_settings.AUTH_HEADER_KEYWORD,
-            "expires_at": login.session.expires_at,
-            "expires_in": expires_in,
-            "created": login.created,
-            "user": login.wxuser,
-        }).data
-        return _no_store(Response(body))
+        signals.send_login(request, login.wxuser.user, login.session, LoginMethod.WECHAT,
+                           wxuser=login.wxuser if login.user_created else None)
+        return login_response(login)
 
 
 class AppLoginView(LoginView):
@@ -150,13 +129,77 @@ class AppLoginView(LoginView):
         return super().post(request, app)
 
 
+class AccountsAPIView(WxLoginAPIView):
+    """Base of the endpoints that involve an account's password: absent (404) unless
+    ``PASSWORD_LOGIN`` is on."""
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        if not wxlogin_settings.PASSWORD_LOGIN:
+            raise NotFound()
+        super().initial(request, *args, **kwargs)
+
+
+class PasswordLoginView(AccountsAPIView):
+    """Trade an account's username and password for a token, as a WeChat login would give."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [PasswordRateThrottle]
+
+    @extend_schema(request=PasswordLoginSerializer, responses={
+        200: LoginResponseSerializer, **errors(400, 403, 404, 405, 429, 503)})
+    def post(self, request: Request) -> Response:
+        serializer = PasswordLoginSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        mini_program = _login_app(None, serializer.validated_data.get("app"))
+        account = accounts.authenticate_account(request, serializer.validated_data["username"],
+                                                serializer.validated_data["password"])
+        return login_response(accounts.password_login(account, appid=mini_program.appid,
+                                                      request=request))
+
+
+class BindView(AccountsAPIView):
+    """Bind a WeChat identity to an existing account, proven by its username and password:
+    the identity of this request's token (its WeChat-only user is merged into the account),
+    or the one a bind ticket stands for. Answers a token for the account."""
+
+    permission_classes = [AllowAny]
+    throttle_classes = [PasswordRateThrottle]
+
+    @extend_schema(request=BindSerializer, responses={
+        200: LoginResponseSerializer, **errors(400, 401, 403, 404, 405, 409, 429, 503)})
+    def post(self, request: Request) -> Response:
+        serializer = BindSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        ticket, wxuser = data.get("bind_ticket"), None
+        if ticket is None:
+            if request.auth is None:
+                raise NotAuthenticated()
+            wxuser = current_identity(request)
+        account = accounts.authenticate_account(request, data["username"], data["password"])
+        if wxuser is not None:
+            return login_response(accounts.bind(wxuser, account, request=request))
+        return login_response(accounts.bind_with_ticket(ticket, account, request=request))
+
+
+class UnbindView(AccountsAPIView):
+    """Detach the WeChat identity of this session's mini program from the account, if a
+    password or another identity still lets the account in."""
+
+    @extend_schema(request=None, responses={204: None, **errors(401, 404, 405, 409, 503)})
+    def post(self, request: Request) -> Response:
+        accounts.unbind(current_identity(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 class LogoutView(WxLoginAPIView):
     """Revoke the token this request carries."""
 
     @extend_schema(request=None, responses={204: None, **errors(401, 405, 503)})
     def post(self, request: Request) -> Response:
         store.revoke(request.auth, RevokeReason.LOGOUT)
-        announce_logout(request, everywhere=False)
+        signals.send_logout(request, everywhere=False)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -166,7 +209,7 @@ class LogoutAllView(WxLoginAPIView):
     @extend_schema(request=None, responses={204: None, **errors(401, 405, 503)})
     def post(self, request: Request) -> Response:
         store.revoke_user(request.user.pk, RevokeReason.LOGOUT_ALL)
-        announce_logout(request, everywhere=True)
+        signals.send_logout(request, everywhere=True)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -81,6 +81,9 @@ WXLOGIN = {
     "TOKEN_TTL": int(os.environ.get("WXLOGIN_TOKEN_TTL", 7 * 24 * 3600)),
     "SINGLE_SESSION": env_bool("WXLOGIN_SINGLE_SESSION", True),
     "LOGIN_RATE": os.environ.get("WXLOGIN_LOGIN_RATE", "30/min") or None,
+    # On here, to show every way in; the package's default is off.
+    "PASSWORD_LOGIN": env_bool("WXLOGIN_PASSWORD_LOGIN", True),
+    "REQUIRE_ACCOUNT": env_bool("WXLOGIN_REQUIRE_ACCOUNT", False),
 }
 if os.environ.get("WXLOGIN_APPS"):  # several mini programs: "NAME:APPID:SECRET,..."
     WXLOGIN["APPS"] = [dict(zip(("NAME", "APPID", "SECRET"), app.split(":", 2), strict=True))

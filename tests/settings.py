@@ -61,6 +61,7 @@ WXLOGIN = {
     "API_BASE_URL": "http://127.0.0.1:9",  # replaced by the fake WeChat's URL in conftest
     "READ_TIMEOUT": 1.0,
     "CONNECT_TIMEOUT": 1.0,
+    "PASSWORD_LOGIN": True,  # so that the schema tests and the fuzzer reach its endpoints
 }
 REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "django_wxlogin.exceptions.exception_handler",

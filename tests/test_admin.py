@@ -232,3 +232,24 @@ def test_session_search_by_ip(admin_client, login):
     login("bob", REMOTE_ADDR="192.168.1.1")
     response = admin_client.get(SESSIONS, {"q": "10.9.8.7"})
     assert listed(response) == {WxSession.objects.get(user=wxuser("alice").user).pk}
+
+
+def test_sessions_show_how_they_were_opened(admin_client, api, login, django_user_model,
+                                            multi_session):
+    login("alice")
+    user = wxuser("alice").user
+    user.set_password("a password")
+    user.save()
+    response = api.post("/wx/login/password/", {"username": user.username,
+                                                "password": "a password"}, format="json")
+    assert response.status_code == 200, response.content
+    wechat = WxSession.objects.get(method="wechat")
+    password = WxSession.objects.get(method="password")
+    assert listed(admin_client.get(SESSIONS, {"method": "password"})) == {password.pk}
+    assert listed(admin_client.get(SESSIONS, {"method": "wechat"})) == {wechat.pk}
+    changelist = admin_client.get(SESSIONS).content.decode()
+    assert '<td class="field-method">WeChat</td>' in changelist
+    assert '<td class="field-method">password</td>' in changelist
+    page = admin_client.get(f"{USERS}{wxuser('alice').pk}/change/").content.decode()
+    assert "<th>login method</th>" in page
+    assert "<td>WeChat</td>" in page and "<td>password</td>" in page

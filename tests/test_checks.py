@@ -121,3 +121,29 @@ def test_openapi_extra(settings):
     assert _only(settings, **base) == ["wxlogin.W009"]
     settings.INSTALLED_APPS = [a for a in settings.INSTALLED_APPS if a != "drf_spectacular"]
     assert _only(settings, **base) == []
+
+
+# Accounts and passwords.
+
+def test_an_app_named_password_is_refused(settings):
+    assert _ids(settings, APPS=[SHOP, {**BLOG, "NAME": "password"}]) == ["wxlogin.E016"]
+    assert _ids(settings, APPS=[SHOP, {**BLOG, "NAME": "Password"}]) == []
+
+
+def test_bind_ticket_ttl(settings, good):
+    assert _only(settings, **good, BIND_TICKET_TTL=timedelta(minutes=5)) == []
+    for bad in (0, -1, "ten minutes", None):
+        assert _only(settings, **good, BIND_TICKET_TTL=bad) == ["wxlogin.E017"], bad
+
+
+def test_require_account_needs_password_login(settings, good):
+    assert _only(settings, **good, REQUIRE_ACCOUNT=True) == ["wxlogin.E018"]
+    assert _only(settings, **good, REQUIRE_ACCOUNT=True, PASSWORD_LOGIN=True) == []
+
+
+def test_unthrottled_password_login_is_a_warning(settings, good):
+    settings.DEBUG = False
+    assert _only(settings, **good, PASSWORD_LOGIN=True, LOGIN_RATE=None) == ["wxlogin.W004"]
+    assert _only(settings, **good, PASSWORD_LOGIN=False, LOGIN_RATE=None) == []
+    settings.DEBUG = True
+    assert _only(settings, **good, PASSWORD_LOGIN=True, LOGIN_RATE=None) == []

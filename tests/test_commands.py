@@ -237,14 +237,15 @@ def test_sessions_table(tokens):
     run("wxlogin_revoke", "--user", user_of("carol").username)
     out = run("wxlogin_sessions")
     lines = out.splitlines()
-    assert lines[0].split() == ["ID", "DIGEST", "USER", "OPENID", "APPID", "CREATED",
-                                "EXPIRES", "LAST", "SEEN", "IP", "USER", "AGENT"]
+    assert lines[0].split() == ["ID", "DIGEST", "USER", "OPENID", "APPID", "METHOD",
+                                "CREATED", "EXPIRES", "LAST", "SEEN", "IP", "USER", "AGENT"]
     assert len(lines) == 3  # carol's session is revoked
     bob, alice = WxSession.objects.filter(user__in=[user_of("alice"), user_of("bob")]) \
         .order_by("-pk")
     for line, session, name in ((lines[1], bob, "bob"), (lines[2], alice, "alice")):
-        assert line.split()[:5] == [str(session.pk), f"{session.digest_prefix}…",
-                                    session.user.username, openid_for(APPID, name), APPID]
+        assert line.split()[:6] == [str(session.pk), f"{session.digest_prefix}…",
+                                    session.user.username, openid_for(APPID, name), APPID,
+                                    "wechat"]
         assert session.digest not in out and session.digest[:9] not in out
 
 
@@ -258,7 +259,7 @@ def test_sessions_json(tokens):
     assert listed[1] == {
         "id": session.pk, "digest_prefix": session.digest[:8], "user_id": session.user_id,
         "username": session.user.username, "openid": openid_for(APPID, "alice"),
-        "appid": APPID, "created_at": listed[1]["created_at"],
+        "appid": APPID, "method": "wechat", "created_at": listed[1]["created_at"],
         "expires_at": listed[1]["expires_at"], "last_seen_at": listed[1]["last_seen_at"],
         "ip_address": "127.0.0.1", "user_agent": "",
     }

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import re
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,6 +25,9 @@ LOGIN = (
 )
 
 
+SETTINGS = re.compile(r"\b(WXLOGIN_[A-Z_]+)=([^\s:;,()]+)")
+
+
 def readme_curl_blocks() -> list[str]:
     readme = (ROOT / "README.md").read_text()
     blocks = re.findall(r"```sh\n(.*?)```", readme, flags=re.S)
@@ -29,18 +35,28 @@ def readme_curl_blocks() -> list[str]:
     return [b for b in blocks if "curl" in b and "127.0.0.1:8000" in b and "runserver" not in b]
 
 
-@pytest.fixture(scope="module")
-def example_server(tmp_path_factory):
-    """gunicorn serving example_project.wsgi:application, SQLite, Redis, the built-in fake."""
-    directory = tmp_path_factory.mktemp("example")
+def block_settings(block: str) -> tuple[tuple[str, str], ...]:
+    """The example project's settings a block asks for in its first line, a comment such as
+    ``# With WXLOGIN_REQUIRE_ACCOUNT=true:``; () for the defaults."""
+    first = block.splitlines()[0]
+    return tuple(sorted(SETTINGS.findall(first))) if first.startswith("#") else ()
+
+
+@contextlib.contextmanager
+def serve_example(directory: Path, settings: dict[str, str]) -> Iterator[tuple[str, dict]]:
+    """gunicorn serving example_project.wsgi:application with ``settings`` (environment
+    variables), SQLite, a Redis of its own and the built-in fake; its URL and environment."""
     redis_server = RedisServer(str(directory))
     redis_server.start()
     try:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "WXLOGIN_"))}
         env.update(DATABASE_URL=f"sqlite:///{directory}/db.sqlite3", REDIS_URL=redis_server.url,
-                   PYTHONPATH=str(ROOT), DJANGO_SETTINGS_MODULE="example_project.settings")
+                   PYTHONPATH=str(ROOT), DJANGO_SETTINGS_MODULE="example_project.settings",
+                   **settings)
         subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env,
                        check=True, timeout=120)
+        # README's blocks run from the repository root: "python3 manage.py ..." works there.
+        (directory / "manage.py").symlink_to(ROOT / "manage.py")
         port = free_port()
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "example_project.wsgi:application",
@@ -55,7 +71,7 @@ def example_server(tmp_path_factory):
                     break
                 except requests.RequestException:  # not listening yet, or a worker booting
                     time.sleep(0.1)
-            yield url, directory
+            yield url, env
         finally:
             server.terminate()
             server.wait(timeout=10)
@@ -63,25 +79,54 @@ def example_server(tmp_path_factory):
         redis_server.kill()
 
 
+@pytest.fixture(scope="module")
+def example_servers(tmp_path_factory):
+    """``get(settings)``: an example server with those settings, started on first use; its
+    URL, environment and working directory."""
+    with contextlib.ExitStack() as stack:
+        servers: dict[tuple[tuple[str, str], ...], tuple[str, dict, Path]] = {}
+
+        def get(settings: tuple[tuple[str, str], ...] = ()) -> tuple[str, dict, Path]:
+            if settings not in servers:
+                directory = tmp_path_factory.mktemp("example")
+                url, env = stack.enter_context(serve_example(directory, dict(settings)))
+                servers[settings] = url, env, directory
+            return servers[settings]
+
+        yield get
+
+
 def test_readme_has_curl_examples():
-    assert len(readme_curl_blocks()) >= 6
+    blocks = readme_curl_blocks()
+    assert len(blocks) >= 6
+    assert [block_settings(b) for b in blocks if block_settings(b)] == [
+        (("WXLOGIN_REQUIRE_ACCOUNT", "true"),)]
 
 
 @pytest.mark.parametrize("index", range(len(readme_curl_blocks())))
-def test_readme_curl_examples_work_as_written(example_server, index):
-    url, directory = example_server
+def test_readme_curl_examples_work_as_written(example_servers, index):
     block = readme_curl_blocks()[index]
-    # Each block runs in a fresh shell with a token, and any HTTP error fails it.
-    script = "set -euo pipefail\n" + LOGIN + "\n" + block
+    settings = block_settings(block)
+    url, env, directory = example_servers(settings)
+    if settings:
+        # Other settings may refuse the WeChat login (REQUIRE_ACCOUNT) and the block show that
+        # refusal on its way: no token first, HTTP errors allowed, but it must end logged in.
+        script = "set -euo pipefail\n" + block
+        script = script.replace("curl -s", "curl -s -S")
+    else:
+        # Each block runs in a fresh shell with a token, and any HTTP error fails it.
+        script = "set -euo pipefail\n" + LOGIN + "\n" + block
+        script = script.replace("curl -s", "curl -s -S --fail-with-body")
     script = script.replace("http://127.0.0.1:8000", url)
-    script = script.replace("curl -s", "curl -s -S --fail-with-body")
-    result = subprocess.run(["bash", "-c", script], cwd=directory, capture_output=True,
-                            text=True, timeout=60)
+    result = subprocess.run(["bash", "-c", script], cwd=directory, env=env,
+                            capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, f"{block}\n---\n{result.stdout}\n{result.stderr}"
+    if settings:
+        assert "token" in json.loads(result.stdout.splitlines()[-1]), result.stdout
 
 
-def test_login_through_gunicorn(example_server):
-    url, _ = example_server
+def test_login_through_gunicorn(example_servers):
+    url, _, _ = example_servers()
     response = requests.post(url + "/wx/login/", json={"code": "gina.1"}, timeout=5)
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
     token = response.json()["token"]

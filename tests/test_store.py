@@ -194,3 +194,13 @@ def test_requests_racing_a_logout_get_200_or_401_and_the_token_ends_dead(api, lo
         assert set(statuses) <= {200, 204, 401}, statuses
         assert statuses.count(204) == 1
         assert api.get("/whoami/", **bearer(token)).status_code == 401
+
+
+def test_a_warm_session_knows_how_it_was_opened(api, django_assert_num_queries):
+    get_user_model().objects.create_user("olivia", password="correct horse")
+    response = api.post("/wx/login/password/", {"username": "olivia",
+                                                 "password": "correct horse"}, format="json")
+    token = response.json()["token"]
+    assert store.authenticate(token)[1].method == "password"  # from the database
+    with django_assert_num_queries(0):
+        assert store.authenticate(token)[1].method == "password"  # from the cache

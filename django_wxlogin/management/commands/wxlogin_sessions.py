@@ -16,7 +16,8 @@ from ...models import WxUser
 from ..base import SessionCommand, local_minute
 
 COLUMNS = (("ID", 8), ("DIGEST", 9), ("USER", 28), ("OPENID", 30), ("APPID", 20),
-           ("CREATED", 16), ("EXPIRES", 16), ("LAST SEEN", 16), ("IP", 15), ("USER AGENT", 0))
+           ("METHOD", 8), ("CREATED", 16), ("EXPIRES", 16), ("LAST SEEN", 16), ("IP", 15),
+           ("USER AGENT", 0))
 USER_AGENT_SHOWN = 60
 
 
@@ -50,6 +51,7 @@ class Command(SessionCommand):
                 "username": session.user.get_username(),
                 "openid": session.openid,
                 "appid": session.appid,
+                "method": session.method,
                 "created_at": session.created_at,
                 "expires_at": session.expires_at,
                 "last_seen_at": session.last_seen_at,
@@ -66,7 +68,7 @@ class Command(SessionCommand):
                 self._row([title for title, _ in COLUMNS])
             self._row([
                 str(session.pk), f"{session.digest_prefix}…", session.user.get_username(),
-                session.openid or "-", session.appid or "-",
+                session.openid or "-", session.appid or "-", session.method,
                 local_minute(session.created_at), local_minute(session.expires_at),
                 local_minute(session.last_seen_at),
                 session.ip_address or "-", session.user_agent[:USER_AGENT_SHOWN] or "-",
