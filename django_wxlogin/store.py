@@ -9,7 +9,8 @@ with a 12-byte nonce::
 
 A warm request reads all three in one round trip and trusts them only when their nonces agree
 and ``n`` was written under the Redis run_id this process sees now. Revoking a session, or saving
-or deleting its user, deletes ``n`` after the database commits, which voids every entry of that
+or deleting its user, deletes ``n`` after the database commits (a login that revokes replaces it
+with a new generation in the write that stores the new session), which voids every entry of that
 user at once; a refill fixes ``n`` *before* it reads the database, so a revocation that lands
 during a refill always wins. A stale entry that outlives a failed delete or comes back with an
 older Redis snapshot is therefore never trusted again. Any cache failure falls back to the
@@ -155,10 +156,6 @@ class _RedisEntries(_Entries):
 
 
 _entries_of: weakref.WeakKeyDictionary[BaseCache, _Entries] = weakref.WeakKeyDictionary()
-
-
-def cache() -> BaseCache:
-    return caches[wxlogin_settings.CACHE_ALIAS]
 
 
 def _entries(conf: dict[str, Any] | None = None) -> _Entries:
