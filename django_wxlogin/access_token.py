@@ -17,9 +17,8 @@ import secrets
 import time
 from typing import Any
 
-from django.core.cache import BaseCache, caches
-
 from . import crypto
+from .cache import cache, warn_unavailable
 from .exceptions import WeChatError, WeChatUnavailable
 from .settings import WxApp, wxlogin_settings
 from .wechat import client
@@ -31,12 +30,8 @@ STALE_TOKEN_ERRCODES = frozenset({40001, 40014, 42001})
 POLL_INTERVAL = 0.05
 
 
-def _cache() -> BaseCache:
-    return caches[wxlogin_settings.CACHE_ALIAS]
-
-
 def _cache_failed(exc: Exception) -> None:
-    logger.warning("Access token cache unavailable (%s)", type(exc).__name__)
+    warn_unavailable(logger, "Access token cache", exc)
 
 
 def _lock_ttl() -> int:
@@ -110,7 +105,7 @@ class AccessTokenManager:
 
     def _cached(self) -> str | None:
         try:
-            value = _cache().get(self.key)
+            value = cache().get(self.key)
         except Exception as exc:
             _cache_failed(exc)
             return None
@@ -120,7 +115,7 @@ class AccessTokenManager:
         result = client(self.app).fetch_access_token(wxlogin_settings.ACCESS_TOKEN_ENDPOINT)
         lifetime = max(1, result.expires_in - int(wxlogin_settings.ACCESS_TOKEN_MARGIN))
         try:
-            _cache().set(self.key, crypto.encrypt(result.access_token), lifetime)
+            cache().set(self.key, crypto.encrypt(result.access_token), lifetime)
         except Exception as exc:
             _cache_failed(exc)
         logger.info("Fetched a new access token for appid %s", self.app.appid)
@@ -129,7 +124,7 @@ class AccessTokenManager:
     def _lock(self, owner: str, ttl: int) -> bool | None:
         """True: this process refreshes; False: another one is; None: the cache is failing."""
         try:
-            return bool(_cache().add(self.lock_key, owner, ttl))
+            return bool(cache().add(self.lock_key, owner, ttl))
         except Exception as exc:
             _cache_failed(exc)
             return None
@@ -138,8 +133,8 @@ class AccessTokenManager:
         # Not atomic: at worst a lock that expired and was retaken is dropped early, which
         # costs one extra fetch, never a wrong token.
         try:
-            if _cache().get(self.lock_key) == owner:
-                _cache().delete(self.lock_key)
+            if cache().get(self.lock_key) == owner:
+                cache().delete(self.lock_key)
         except Exception as exc:
             _cache_failed(exc)
 

@@ -9,7 +9,7 @@ class WxLoginConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks, receivers, wechat  # noqa: F401  (registers checks and receivers)
+        from . import audit, checks, receivers, wechat  # noqa: F401  (registers checks, receivers)
 
         receivers.connect()
         wechat.install_log_redaction()

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from typing import Any
 
@@ -11,7 +12,7 @@ from django.core.checks import Error, Tags, Warning, register
 
 from .settings import APP_KEYS, DEFAULTS, wxlogin_settings
 
-RATE_SETTINGS = ("LOGIN_RATE",)
+RATE_SETTINGS = ("LOGIN_RATE", "PHONE_RATE")
 PER_PROCESS_CACHES = (
     "django.core.cache.backends.locmem.LocMemCache",
     "django.core.cache.backends.dummy.DummyCache",
@@ -141,7 +142,26 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
         messages.append(Warning("WXLOGIN['API_BASE_URL'] is plain http: the appsecret travels "
                                 "unencrypted.", id="wxlogin.W003"))
     messages.extend(_check_rates())
+    messages.extend(_check_openapi())
     return messages
+
+
+def _check_openapi() -> list[Any]:
+    """The optional OpenAPI extra: installed when configured, and actually used when installed."""
+    schema_class = str(getattr(settings, "REST_FRAMEWORK", {}).get("DEFAULT_SCHEMA_CLASS", ""))
+    wanted = "drf_spectacular" in settings.INSTALLED_APPS or schema_class.startswith(
+        "drf_spectacular")
+    if not wanted:
+        return []
+    if importlib.util.find_spec("drf_spectacular") is None:
+        return [Error("drf-spectacular is configured but not installed.",
+                      hint='pip install "django-wxlogin[openapi]"', id="wxlogin.E019")]
+    if not schema_class.startswith("drf_spectacular"):
+        return [Warning(
+            "drf_spectacular is installed but REST_FRAMEWORK['DEFAULT_SCHEMA_CLASS'] is not its "
+            "AutoSchema: the schema would miss the package's annotations.",
+            hint='Set it to "drf_spectacular.openapi.AutoSchema".', id="wxlogin.W009")]
+    return []
 
 
 def _check_rates() -> list[Any]:

@@ -16,12 +16,12 @@ import logging
 import time
 from typing import Any
 
-from django.core.cache import caches
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status
 from rest_framework.exceptions import APIException
 
 from . import exceptions
+from .cache import cache, warn_unavailable
 from .settings import wxlogin_settings
 from .wechat import Code2SessionResult, WeChatClient
 
@@ -60,11 +60,11 @@ def _outcome(state: Any) -> Code2SessionResult:
 
 def exchange_once(client: WeChatClient, code: str) -> Code2SessionResult:
     """``client.code2session(code)``, made at most once per code across all workers."""
-    store, key = caches[wxlogin_settings.CACHE_ALIAS], _key(client.appid, code)
+    store, key = cache(), _key(client.appid, code)
     try:
         first = store.add(key, PENDING, LOCK_SECONDS)
     except Exception as exc:
-        logger.warning("Code lock unavailable (%s); exchanging unlocked", type(exc).__name__)
+        warn_unavailable(logger, "Code lock cache (exchanging unlocked)", exc)
         return client.code2session(code)
     if not first:
         return _wait_for_first(store, key)
@@ -82,7 +82,7 @@ def _record(store: Any, key: str, state: Any, seconds: int) -> None:
     try:
         store.set(key, state, seconds)
     except Exception as exc:
-        logger.warning("Code lock unavailable (%s)", type(exc).__name__)
+        warn_unavailable(logger, "Code lock cache", exc)
 
 
 def _wait_for_first(store: Any, key: str) -> Code2SessionResult:

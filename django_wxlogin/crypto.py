@@ -52,11 +52,6 @@ def decrypt(value: str) -> str | None:
         return None
 
 
-def rotate(value: str) -> str:
-    """``value`` re-encrypted under the current ``SECRET_KEY``."""
-    return fernet().rotate(value.encode("ascii")).decode("ascii")
-
-
 class EncryptedTextField(models.TextField):
     """A text column holding Fernet ciphertext; Python code only ever sees plaintext."""
 

@@ -12,10 +12,13 @@ from rest_framework import serializers
 
 try:
     from drf_spectacular.extensions import OpenApiAuthenticationExtension
-    from drf_spectacular.utils import OpenApiResponse, extend_schema
+    from drf_spectacular.types import OpenApiTypes
+    from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 except ImportError:  # the extra is not installed
     OpenApiAuthenticationExtension = None
+    OpenApiParameter = None
     OpenApiResponse = None
+    OpenApiTypes = None
 
     def extend_schema(*args: Any, **kwargs: Any):  # type: ignore[no-redef]
         return lambda view: view
@@ -36,7 +39,7 @@ ERROR_DESCRIPTIONS = {
     401: "No, a bad, an expired or a revoked token (not_authenticated, invalid_token, "
          "session_expired, user_inactive).",
     403: "Refused (user_blocked).",
-    404: "Not found.",
+    404: "Not found (not_found, unknown_app, no_wechat_identity).",
     405: "Method not allowed.",
     409: "Conflict (duplicate_code).",
     413: "Request body too large.",
@@ -55,6 +58,21 @@ def errors(*statuses: int) -> dict[int, Any]:
         return {}
     return {s: OpenApiResponse(ErrorSerializer, description=ERROR_DESCRIPTIONS[s])
             for s in statuses}
+
+
+def path_integer(name: str, description: str) -> list[Any]:
+    """An integer path parameter (the route takes any segment, to answer 404 in JSON)."""
+    if OpenApiParameter is None:
+        return []
+    return [OpenApiParameter(name, OpenApiTypes.INT, OpenApiParameter.PATH,
+                             description=description)]
+
+
+def free_form(description: str) -> Any:
+    """A response that is any JSON object."""
+    if OpenApiResponse is None:
+        return None
+    return OpenApiResponse(OpenApiTypes.OBJECT, description=description)
 
 
 if OpenApiAuthenticationExtension is not None:

@@ -6,6 +6,8 @@ import json
 import re
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -19,6 +21,26 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 AVATAR_FORMATS = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp"}
 # What wx.getUserProfile hands out since late 2022 instead of the real nickname.
 PLACEHOLDER_NICKNAME = "微信用户"
+
+
+class BlankableURLField(serializers.CharField):
+    """A URL that may be empty (no avatar yet). A CharField with URL validation rather than a
+    URLField, so the schema says "string": OpenAPI's ``format: uri`` refuses the empty string."""
+
+    default_error_messages = {"invalid_url": _("Enter a valid URL.")}
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("help_text", _("An http(s) URL, or empty."))
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data)
+        if value:
+            try:
+                URLValidator(schemes=["http", "https"])(value)
+            except DjangoValidationError:
+                self.fail("invalid_url")
+        return value
 
 
 class StrictCharField(serializers.CharField):
@@ -47,7 +69,7 @@ class CodeSerializer(serializers.Serializer):
 
 
 class LoginSerializer(CodeSerializer):
-    app = StrictCharField(required=False, max_length=64,
+    app = StrictCharField(required=False, allow_blank=True, max_length=64,
                           help_text=_("The mini program's NAME or APPID, when there are several."))
 
 
@@ -66,6 +88,7 @@ class PhoneNumberSerializer(serializers.Serializer):
 
 class WxUserSerializer(serializers.ModelSerializer):
     id = serializers.ReadOnlyField(source="user_id")
+    avatar_url = BlankableURLField(read_only=True)
 
     class Meta:
         model = WxUser
@@ -89,7 +112,7 @@ class ProfileSerializer(serializers.ModelSerializer):
 
     id = serializers.ReadOnlyField(source="user_id")
     nickname = StrictCharField(required=False, allow_blank=True)
-    avatar_url = serializers.URLField(required=False, allow_blank=True, max_length=512)
+    avatar_url = BlankableURLField(required=False, allow_blank=True, max_length=512)
     avatar = serializers.ImageField(required=False, write_only=True)
     raw_data = StrictCharField(required=False, write_only=True, trim_whitespace=False,
                                max_length=4096)

@@ -44,6 +44,8 @@ DEFAULTS: dict[str, Any] = {
     "CREATE_USER": "django_wxlogin.users.create_user",
     # Per-client-IP rate of POST login/ (DRF rate syntax, e.g. "10/min"; None: no limit).
     "LOGIN_RATE": "30/min",
+    # The same for POST phone/ (each call costs a WeChat call and an access token).
+    "PHONE_RATE": "10/min",
     # Profile limits.
     "NICKNAME_MAX_LENGTH": 64,
     "AVATAR_MAX_BYTES": 2 * 1024 * 1024,

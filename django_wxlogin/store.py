@@ -43,7 +43,7 @@ from typing import Any
 from uuid import UUID
 
 from django.core.cache import BaseCache, caches
-from django.db import connections, models, router, transaction
+from django.db import InterfaceError, OperationalError, connections, models, router, transaction
 from django.db.models.base import ModelState
 from django.db.models.sql import UpdateQuery
 from django.utils import timezone
@@ -52,8 +52,9 @@ from django_redis.cache import RedisCache
 from django_redis.client import ShardClient
 from rest_framework.exceptions import AuthenticationFailed
 
-from . import server_identity
+from . import server_identity, signals
 from .batches import pk_batches
+from .cache import warn_unavailable
 from .client_ip import client_ip
 from .exceptions import InvalidToken, SessionExpired
 from .models import RevokeReason, WxSession
@@ -73,7 +74,6 @@ NONCE_LENGTH = 12  # secrets.token_urlsafe(9)
 _SESSION = struct.Struct("<qIII")  # id, created, expires, last_seen (0: never)
 _APPID = NONCE_LENGTH + _SESSION.size
 _pending_deletes: set[str] = set()
-_last_warning = [0.0]
 _EPOCH = datetime(1970, 1, 1, tzinfo=dt_timezone.utc)
 _MICROSECOND = timedelta(microseconds=1)
 _IMMUTABLE = (str, int, float, bytes, type(None), date, timedelta, Decimal, UUID)
@@ -175,12 +175,7 @@ def _name(kind: str, ref: object, conf: dict[str, Any] | None = None) -> str:
 
 
 def _warn(action: str, exc: Exception) -> None:
-    """Log a cache failure, at most once every ten seconds per process."""
-    now = time.monotonic()
-    if now - _last_warning[0] >= 10:
-        _last_warning[0] = now
-        logger.warning("Session cache unavailable during %s (%s); using the database",
-                       action, type(exc).__name__)
+    warn_unavailable(logger, "Session cache", exc)
 
 
 def _new_nonce() -> str:
@@ -328,7 +323,11 @@ def _touch(entries: _Entries | None, name: str, nonce: str | None, session: WxSe
     """Record "last seen"; callers do it at most once per ``LAST_SEEN_INTERVAL`` (no write per
     request)."""
     moment = datetime.fromtimestamp(now, tz=dt_timezone.utc)
-    WxSession.objects.filter(pk=session.pk).update(last_seen_at=moment)
+    try:
+        WxSession.objects.filter(pk=session.pk).update(last_seen_at=moment)
+    except (OperationalError, InterfaceError) as exc:  # a database outage: serve from cache
+        logger.warning("Could not record last seen (%s)", type(exc).__name__)
+        return
     session.last_seen_at = moment
     if entries is not None and nonce is not None:
         try:
@@ -432,9 +431,10 @@ def issue(user: Any, *, request: Any = None, appid: str = "") -> tuple[str, WxSe
     Call it inside ``transaction.atomic()`` with the user's row locked (``select_for_update``),
     so that concurrent logins under ``SINGLE_SESSION`` leave exactly one live session.
     """
-    stale: list[str] = []
+    stale: list[tuple[int, Any, str]] = []
     if wxlogin_settings.SINGLE_SESSION:
-        stale = _revoke_live_sessions_of(user.pk)
+        stale = _revoke_live_sessions_of(user.pk, appid)
+        _announce(stale, RevokeReason.SINGLE_SESSION)
     now = timezone.now()
     token = make_token(user.pk)
     agent, ip = _client_details(request)
@@ -443,7 +443,7 @@ def issue(user: Any, *, request: Any = None, appid: str = "") -> tuple[str, WxSe
         expires_at=now + timedelta(seconds=wxlogin_settings.token_ttl_seconds),
         last_seen_at=now, user_agent=agent, ip_address=ip,
     )
-    transaction.on_commit(lambda: _cache_issued(row, stale))
+    transaction.on_commit(lambda: _cache_issued(row, [digest for _, _, digest in stale]))
     return token, row
 
 
@@ -471,15 +471,16 @@ def _supports_update_returning(alias: str) -> bool:
     return connection.vendor == "sqlite" and connection.Database.sqlite_version_info >= (3, 35)
 
 
-def _revoke_live_sessions_of(user_pk: object) -> list[str]:
-    """Revoke a logging-in user's live sessions in the database; their digests. One
-    ``UPDATE ... RETURNING`` where the database has it (a login's query budget): the very
+def _revoke_live_sessions_of(user_pk: object, appid: str) -> list[tuple[int, Any, str]]:
+    """Revoke a logging-in user's live sessions in the same mini program (a login in another
+    of the backend's mini programs leaves them be) in the database; their (pk, user, digest).
+    One ``UPDATE ... RETURNING`` where the database has it (a login's query budget): the very
     statement ``QuerySet.update()`` would run, plus ``RETURNING``. The cache is left to
     ``_cache_issued``, whose new generation voids the user's old entries."""
-    live = WxSession.objects.live().filter(user_id=user_pk)
+    live = WxSession.objects.live().filter(user_id=user_pk, appid=appid)
     alias = router.db_for_write(WxSession)
     if not _supports_update_returning(alias):
-        return [digest for _, _, digest in _mark_revoked(live, RevokeReason.SINGLE_SESSION)]
+        return _mark_revoked(live, RevokeReason.SINGLE_SESSION)
     query = live.query.chain(UpdateQuery)
     query.add_update_values({"revoked_at": timezone.now(),
                              "revoke_reason": RevokeReason.SINGLE_SESSION})
@@ -487,10 +488,11 @@ def _revoke_live_sessions_of(user_pk: object) -> list[str]:
     compiler.pre_sql_setup()
     sql, params = compiler.as_sql()
     connection = connections[alias]
-    column = connection.ops.quote_name(WxSession._meta.get_field("digest").column)
+    columns = ", ".join(connection.ops.quote_name(WxSession._meta.get_field(name).column)
+                        for name in ("id", "user", "digest"))
     with connection.cursor() as cursor:
-        cursor.execute(f"{sql} RETURNING {column}", params)
-        return [digest for (digest,) in cursor.fetchall()]
+        cursor.execute(f"{sql} RETURNING {columns}", params)
+        return [tuple(row) for row in cursor.fetchall()]
 
 
 def _mark_revoked(queryset: Any, reason: str) -> list[tuple[int, Any, str]]:
@@ -512,7 +514,16 @@ def _revoke_rows(queryset: Any, reason: str) -> list[str]:
         names = [_name("s", digest_key(d)) for _, _, d in rows] + \
             [_name(kind, u) for u in {u for _, u, _ in rows} for kind in ("n", "u")]
         transaction.on_commit(lambda: _delete(_entries(), names))
+        _announce(rows, reason)
     return [d for _, _, d in rows]
+
+
+def _announce(rows: list[tuple[int, Any, str]], reason: str) -> None:
+    """Send ``session_revoked`` for these sessions once the revocation has committed."""
+    if rows:
+        sessions = [(pk, user) for pk, user, _ in rows]
+        transaction.on_commit(lambda: signals.session_revoked.send(
+            sender=WxSession, sessions=sessions, reason=reason))
 
 
 def revoke(session: WxSession, reason: str) -> bool:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.cache import caches
 from rest_framework.throttling import SimpleRateThrottle
 
+from .cache import cache, warn_unavailable
 from .client_ip import client_ip
 from .settings import wxlogin_settings
 
@@ -22,7 +22,7 @@ class WxRateThrottle(SimpleRateThrottle):
 
     @property
     def cache(self) -> Any:  # type: ignore[override]
-        return caches[wxlogin_settings.CACHE_ALIAS]
+        return cache()
 
     def get_rate(self) -> str | None:
         return wxlogin_settings.get(self.rate_setting)
@@ -35,10 +35,15 @@ class WxRateThrottle(SimpleRateThrottle):
         try:
             return super().allow_request(request, view)
         except Exception as exc:  # the cache is down: availability wins over the limit
-            logger.warning("Throttle cache unavailable (%s); not throttling", type(exc).__name__)
+            warn_unavailable(logger, "Throttle cache (not throttling)", exc)
             return True
 
 
 class LoginRateThrottle(WxRateThrottle):
     scope = "wxlogin_login"
     rate_setting = "LOGIN_RATE"
+
+
+class PhoneRateThrottle(WxRateThrottle):
+    scope = "wxlogin_phone"
+    rate_setting = "PHONE_RATE"

@@ -34,7 +34,8 @@ class Login:
     token: str
     session: WxSession
     wxuser: WxUser
-    created: bool
+    created: bool  # a new WeChat identity (in this mini program)
+    user_created: bool = False  # ... and a new Django user for it
 
 
 def _locked_identity(appid: str, openid: str) -> WxUser | None:
@@ -65,12 +66,14 @@ def login(identity: Code2SessionResult, *, appid: str, request: Any = None) -> L
     now = timezone.now()
     with transaction.atomic():
         wxuser = _locked_identity(appid, identity.openid)
-        created = False
+        created = user_created = False
         if wxuser is None:
             try:
                 with transaction.atomic():
-                    user = _user_of_unionid(identity.unionid, appid) or import_string(
-                        wxlogin_settings.CREATE_USER)(identity, appid)
+                    user = _user_of_unionid(identity.unionid, appid)
+                    if user is None:
+                        user = import_string(wxlogin_settings.CREATE_USER)(identity, appid)
+                        user_created = True
                     wxuser = WxUser.objects.create(
                         user=user, appid=appid, openid=identity.openid,
                         unionid=identity.unionid, session_key=identity.session_key,
@@ -78,6 +81,7 @@ def login(identity: Code2SessionResult, *, appid: str, request: Any = None) -> L
                     )
                     created = True
             except IntegrityError:
+                user_created = False
                 wxuser = _locked_identity(appid, identity.openid)
                 if wxuser is None:
                     raise
@@ -90,4 +94,5 @@ def login(identity: Code2SessionResult, *, appid: str, request: Any = None) -> L
                 fields.append("unionid")
             wxuser.save(update_fields=fields)
         token, session = store.issue(wxuser.user, request=request, appid=appid)
-    return Login(token=token, session=session, wxuser=wxuser, created=created)
+    return Login(token=token, session=session, wxuser=wxuser, created=created,
+                 user_created=user_created)

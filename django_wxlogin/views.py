@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.contrib.auth import signals as auth_signals
 from django.core.files.storage import default_storage
+from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
@@ -17,11 +19,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import decryption, phone, store, users, wechat
+from . import audit, decryption, phone, signals, store, users, wechat
 from .authentication import WxTokenAuthentication
 from .code_lock import exchange_once
 from .exceptions import NoPhoneNumber, UnknownApp, exception_handler
 from .models import RevokeReason, WxSession, WxUser
+from .schema import errors, extend_schema, free_form, path_integer
 from .serializers import (
     AVATAR_FORMATS,
     CodeSerializer,
@@ -33,7 +36,7 @@ from .serializers import (
     SessionSerializer,
 )
 from .settings import WxApp, wxlogin_settings
-from .throttling import LoginRateThrottle
+from .throttling import LoginRateThrottle, PhoneRateThrottle
 
 
 class WxLoginAPIView(APIView):
@@ -62,10 +65,46 @@ def current_identity(request: Request) -> WxUser:
 
 
 def _login_app(in_url: str | None, in_body: str | None) -> WxApp:
-    app = wxlogin_settings.app(in_url or in_body)
-    if in_url is not None and in_body is not None and wxlogin_settings.app(in_body) != app:
-        raise UnknownApp(_("The URL and the body name different mini programs."))
-    return app
+    """The app the URL or the body names ("" is none); one the URL names must exist (404)."""
+    in_body = in_body or None
+    if in_url is not None:
+        try:
+            app = wxlogin_settings.app(in_url)
+        except UnknownApp as error:
+            raise NotFound(error.detail, code="unknown_app") from None
+        if in_body is not None and wxlogin_settings.app(in_body) != app:
+            raise UnknownApp(_("The URL and the body name different mini programs."))
+        return app
+    return wxlogin_settings.app(in_body)
+
+
+LOGIN_RESPONSES = {200: LoginResponseSerializer, **errors(400, 403, 405, 409, 429, 500, 503)}
+
+
+def announce_login(request: Request, user: Any, session: WxSession, method: str,
+                   wxuser: WxUser | None = None) -> None:
+    """After the commit: ``user_created`` (when ``wxuser`` is given), then the package's and
+    Django's ``user_logged_in``."""
+    def send() -> None:
+        if wxuser is not None:
+            signals.user_created.send(sender=type(user), user=user, wxuser=wxuser,
+                                      request=request)
+        signals.user_logged_in.send(sender=type(user), user=user, session=session,
+                                    request=request, method=method)
+        auth_signals.user_logged_in.send(sender=type(user), request=request._request, user=user)
+
+    transaction.on_commit(send)
+
+
+def announce_logout(request: Request, *, everywhere: bool) -> None:
+    def send() -> None:
+        user = request.user
+        signals.user_logged_out.send(sender=type(user), user=user, session=request.auth,
+                                     request=request, everywhere=everywhere)
+        auth_signals.user_logged_out.send(sender=type(user), request=request._request,
+                                          user=user)
+
+    transaction.on_commit(send)
 
 
 class LoginView(WxLoginAPIView):
@@ -75,12 +114,21 @@ class LoginView(WxLoginAPIView):
     permission_classes = [AllowAny]
     throttle_classes = [LoginRateThrottle]
 
+    def handle_exception(self, exc: Exception) -> Response:
+        response = super().handle_exception(exc)
+        code = response.data.get("code", "") if isinstance(response.data, dict) else ""
+        audit.login_failed(self.request, code, self.kwargs.get("app", ""))
+        return response
+
+    @extend_schema(request=LoginSerializer, responses=LOGIN_RESPONSES)
     def post(self, request: Request, app: str | None = None) -> Response:
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         mini_program = _login_app(app, serializer.validated_data.get("app"))
         identity = exchange_once(wechat.client(mini_program), serializer.validated_data["code"])
         login = users.login(identity, appid=mini_program.appid, request=request)
+        announce_login(request, login.wxuser.user, login.session, "wechat",
+                       wxuser=login.wxuser if login.user_created else None)
         expires_in = int((login.session.expires_at - login.session.created_at).total_seconds())
         body = LoginResponseSerializer({
             "token": login.token,
@@ -93,19 +141,32 @@ class LoginView(WxLoginAPIView):
         return _no_store(Response(body))
 
 
+class AppLoginView(LoginView):
+    """``login/<app>/``: the same, with the mini program named in the URL."""
+
+    @extend_schema(operation_id="wx_login_app", request=LoginSerializer,
+                   responses={**LOGIN_RESPONSES, **errors(404)})
+    def post(self, request: Request, app: str | None = None) -> Response:
+        return super().post(request, app)
+
+
 class LogoutView(WxLoginAPIView):
     """Revoke the token this request carries."""
 
+    @extend_schema(request=None, responses={204: None, **errors(401, 405, 503)})
     def post(self, request: Request) -> Response:
         store.revoke(request.auth, RevokeReason.LOGOUT)
+        announce_logout(request, everywhere=False)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class LogoutAllView(WxLoginAPIView):
     """Revoke every session of the user, this one included."""
 
+    @extend_schema(request=None, responses={204: None, **errors(401, 405, 503)})
     def post(self, request: Request) -> Response:
         store.revoke_user(request.user.pk, RevokeReason.LOGOUT_ALL)
+        announce_logout(request, everywhere=True)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -117,9 +178,12 @@ class ProfileView(WxLoginAPIView):
     def get_object(self) -> WxUser:
         return current_identity(self.request)
 
+    @extend_schema(responses={200: ProfileSerializer, **errors(401, 404, 503)})
     def get(self, request: Request) -> Response:
         return Response(ProfileSerializer(self.get_object()).data)
 
+    @extend_schema(request=ProfileSerializer, responses={
+        200: ProfileSerializer, **errors(400, 401, 404, 413, 415, 503)})
     def patch(self, request: Request) -> Response:
         serializer = ProfileSerializer(self.get_object(), data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
@@ -135,12 +199,17 @@ class ProfileView(WxLoginAPIView):
         serializer.save(**extra)
         return Response(serializer.data)
 
-    post = patch  # wx.uploadFile can only POST
+    @extend_schema(operation_id="wx_profile_upload", request=ProfileSerializer, responses={
+        200: ProfileSerializer, **errors(400, 401, 404, 413, 415, 503)})
+    def post(self, request: Request) -> Response:
+        """The same as PATCH, for ``wx.uploadFile``, which can only POST."""
+        return self.patch(request)
 
 
 class SessionListView(WxLoginAPIView):
     """The user's live sessions (devices); ``current`` marks the one making the request."""
 
+    @extend_schema(responses={200: SessionSerializer(many=True), **errors(401, 503)})
     def get(self, request: Request) -> Response:
         sessions = WxSession.objects.live().filter(user=request.user).order_by("-created_at")
         return Response(SessionSerializer(sessions, many=True, context={"request": request}).data)
@@ -149,8 +218,13 @@ class SessionListView(WxLoginAPIView):
 class SessionDetailView(WxLoginAPIView):
     """Revoke one of the user's own sessions; someone else's id is a 404."""
 
-    def delete(self, request: Request, pk: int) -> Response:
-        session = get_object_or_404(WxSession.objects.live(), pk=pk, user=request.user)
+    @extend_schema(parameters=path_integer("id", "The session's id from GET sessions/."),
+                   responses={204: None, **errors(401, 404, 503)})
+    def delete(self, request: Request, pk: str) -> Response:
+        # Any path segment reaches here, so that a non-number is a JSON 404 like a stranger's id.
+        if not (pk.isascii() and pk.isdigit() and len(pk) <= 18):
+            raise NotFound()
+        session = get_object_or_404(WxSession.objects.live(), pk=int(pk), user=request.user)
         store.revoke(session, RevokeReason.USER)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -159,6 +233,9 @@ class DecryptView(WxLoginAPIView):
     """Decrypt ``encryptedData`` with the user's session_key; ``save_phone`` also stores the
     number of a legacy phone payload. Every decryption failure is the same 400."""
 
+    @extend_schema(request=DecryptSerializer, responses={
+        200: free_form("The decrypted JSON, without its watermark."),
+        **errors(400, 401, 404, 415, 503)})
     def post(self, request: Request) -> Response:
         serializer = DecryptSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -176,6 +253,10 @@ class DecryptView(WxLoginAPIView):
 class PhoneView(WxLoginAPIView):
     """Trade a getPhoneNumber code for the user's phone number, and store it."""
 
+    throttle_classes = [PhoneRateThrottle]
+
+    @extend_schema(request=CodeSerializer, responses={
+        200: PhoneNumberSerializer, **errors(400, 401, 404, 429, 500, 503)})
     def post(self, request: Request) -> Response:
         serializer = CodeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import itertools
+import re
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import redis.connection
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from rest_framework.test import APIClient
 
+from django_wxlogin import cache as wxlogin_cache
 from django_wxlogin.fake_wechat import FakeWeChat
+
+from .services import RedisServer
 
 _codes = itertools.count(1)
 
@@ -71,53 +78,11 @@ def log_in(user: str = "alice", path: str = "/wx/login/") -> tuple[str, str]:
     return response.json()["token"], code
 
 
-class RedisServer:
-    """A redis-server of the test's own, on a free port, that the test may stop and restart."""
-
-    def __init__(self, directory: str) -> None:
-        import socket
-
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        self.directory = directory
-        self.process: Any = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def client(self) -> Any:
-        import redis
-
-        return redis.Redis(port=self.port, socket_timeout=2)
-
-    def start(self) -> None:
-        import subprocess
-        import time
-
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", self.directory, "--dbfilename", "dump.rdb"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        for _ in range(100):
-            try:
-                if self.client().ping():
-                    return
-            except Exception:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def kill(self) -> None:
-        """Stop it dead, keeping nothing but what an earlier SAVE wrote."""
-        self.process.kill()
-        self.process.wait()
-
-
 @pytest.fixture
-def private_redis(tmp_path: Any, settings: Any) -> Iterator[RedisServer]:
-    """The session cache on a redis-server of this test's own."""
+def private_redis(tmp_path: Any, settings: Any, monkeypatch: Any) -> Iterator[RedisServer]:
+    """The session cache on a redis-server of this test's own. Its outage warnings are not
+    held back by an earlier test's (one per kind every ten seconds per process)."""
+    monkeypatch.setattr(wxlogin_cache, "_last_warned", {})
     server = RedisServer(str(tmp_path))
     server.start()
     settings.CACHES = {"default": {
@@ -127,3 +92,42 @@ def private_redis(tmp_path: Any, settings: Any) -> Iterator[RedisServer]:
     }}
     yield server
     server.kill()
+
+
+_COMMAND = re.compile(rb"\*\d+\r\n\$\d+\r\n([A-Za-z]+)\r\n")
+
+
+@pytest.fixture
+def sent(monkeypatch: Any) -> list[list[str]]:
+    """The commands of each round trip to Redis, e.g. ``[["MGET"]]`` (a spy, not a fake)."""
+    trips: list[list[str]] = []
+    original = redis.connection.AbstractConnection.send_packed_command
+
+    def spy(self: Any, command: Any, check_health: bool = True) -> Any:
+        raw = b"".join(command) if isinstance(command, list) else bytes(command)
+        trips.append([name.decode().upper() for name in _COMMAND.findall(raw)])
+        return original(self, command, check_health)
+
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", spy)
+    return trips
+
+
+def run_together(count: int, task: Callable[[], Any]) -> list[Any]:
+    """``task`` in ``count`` threads released at the same instant (each with its own database
+    connection); their results."""
+    barrier = threading.Barrier(count)
+    results: list[Any] = []
+
+    def worker() -> None:
+        try:
+            barrier.wait()
+            results.append(task())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results

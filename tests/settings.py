@@ -24,6 +24,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",  # the admin's CSS and JS for the browser test's live server
     "rest_framework",
+    "drf_spectacular",
     "django_wxlogin",
 ]
 MIDDLEWARE = [
@@ -61,7 +62,11 @@ WXLOGIN = {
     "READ_TIMEOUT": 1.0,
     "CONNECT_TIMEOUT": 1.0,
 }
-REST_FRAMEWORK = {"EXCEPTION_HANDLER": "django_wxlogin.exceptions.exception_handler"}
+REST_FRAMEWORK = {
+    "EXCEPTION_HANDLER": "django_wxlogin.exceptions.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {"COMPONENT_SPLIT_REQUEST": True, "SERVE_INCLUDE_SCHEMA": False}
 MEDIA_ROOT = os.environ.get("TEST_MEDIA_ROOT", "/tmp/django-wxlogin-test-media")
 MEDIA_URL = "/media/"
 STATIC_URL = "/static/"

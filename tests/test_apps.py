@@ -36,18 +36,18 @@ class TestSeveralApps:
         assert response.status_code == 200, response.content
         assert WxUser.objects.get().appid == BLOG["APPID"]
 
-    @pytest.mark.parametrize(("path", "body"), [
-        ("/wx/login/", {}),  # several apps: one must be named
-        ("/wx/login/nosuchapp/", {}),
-        ("/wx/login/", {"app": "nosuchapp"}),
-        ("/wx/login/", {"app": 7}),
-        ("/wx/login/shop/", {"app": "blog"}),  # the URL and the body disagree
+    @pytest.mark.parametrize(("path", "body", "status"), [
+        ("/wx/login/", {}, 400),  # several apps: one must be named
+        ("/wx/login/nosuchapp/", {}, 404),  # a URL naming nothing
+        ("/wx/login/", {"app": "nosuchapp"}, 400),
+        ("/wx/login/", {"app": 7}, 400),
+        ("/wx/login/shop/", {"app": "blog"}, 400),  # the URL and the body disagree
     ])
-    def test_an_unknown_or_missing_app_is_a_400_before_wechat(self, api, fake_wechat, path,
-                                                             body):
+    def test_an_unknown_or_missing_app_is_refused_before_wechat(self, api, fake_wechat, path,
+                                                               body, status):
         seen = len(fake_wechat.requests)
         response = api.post(path, {"code": fresh_code("alice"), **body}, format="json")
-        assert response.status_code == 400, response.content
+        assert response.status_code == status, response.content
         assert response.json()["code"] in ("unknown_app", "invalid_request")
         assert len(fake_wechat.requests) == seen
         assert WxUser.objects.count() == 0
@@ -75,10 +75,16 @@ class TestSeveralApps:
         blog = api.post("/wx/login/blog/", {"code": fresh_code("nounion1")}, format="json")
         assert shop.json()["user"]["id"] != blog.json()["user"]["id"]
 
-    def test_profile_phone_and_decrypt_use_the_app_of_the_session(self, api, fake_wechat,
-                                                                  settings):
-        # SINGLE_SESSION counts every app of the user: keep both sessions alive here.
-        settings.WXLOGIN = {**settings.WXLOGIN, "SINGLE_SESSION": False}
+    def test_single_session_is_per_app(self, api):
+        first_shop, _ = log_in("alice", "/wx/login/shop/")
+        blog, _ = log_in("alice", "/wx/login/blog/")
+        assert api.get("/whoami/", **bearer(first_shop)).status_code == 200
+        second_shop, _ = log_in("alice", "/wx/login/shop/")
+        assert api.get("/whoami/", **bearer(first_shop)).status_code == 401
+        assert api.get("/whoami/", **bearer(second_shop)).status_code == 200
+        assert api.get("/whoami/", **bearer(blog)).status_code == 200
+
+    def test_profile_phone_and_decrypt_use_the_app_of_the_session(self, api, fake_wechat):
         shop_token, shop_code = log_in("alice", "/wx/login/shop/")
         blog_token, _ = log_in("alice", "/wx/login/blog/")
         api.patch("/wx/profile/", {"nickname": "Shopper"}, format="json", **bearer(shop_token))
@@ -104,4 +110,4 @@ def test_the_single_app_form_takes_its_appid_in_the_url_too(api):
     response = api.post(f"/wx/login/{APPID}/", {"code": fresh_code()}, format="json")
     assert response.status_code == 200, response.content
     response = api.post("/wx/login/shop/", {"code": fresh_code()}, format="json")
-    assert response.status_code == 400 and response.json()["code"] == "unknown_app"
+    assert response.status_code == 404 and response.json()["code"] == "unknown_app"

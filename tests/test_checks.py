@@ -111,3 +111,13 @@ def test_rates(settings, good):
     assert _only(settings, **good, LOGIN_RATE=None) == []
     for bad in ("5 per minute", "x/min", "5/fortnight", 5, ""):
         assert _only(settings, **good, LOGIN_RATE=bad) == ["wxlogin.E015"], bad
+
+
+def test_openapi_extra(settings):
+    base = {"APPID": "wx1", "SECRET": "s"}
+    assert _only(settings, **base) == []
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_SCHEMA_CLASS":
+                               "rest_framework.schemas.openapi.AutoSchema"}
+    assert _only(settings, **base) == ["wxlogin.W009"]
+    settings.INSTALLED_APPS = [a for a in settings.INSTALLED_APPS if a != "drf_spectacular"]
+    assert _only(settings, **base) == []

@@ -2,37 +2,21 @@
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
 from django_wxlogin.models import WxSession
 
-from .conftest import fresh_code
+from .conftest import fresh_code, run_together
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _post_together(code: str, count: int) -> list:
-    barrier = threading.Barrier(count)
-    responses: list = []
-
-    def worker() -> None:
-        try:
-            barrier.wait()
-            responses.append(APIClient().post("/wx/login/", {"code": code}, format="json"))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return responses
+    return run_together(count, lambda: APIClient().post("/wx/login/", {"code": code},
+                                                        format="json"))
 
 
 def test_a_double_tap_is_exchanged_once(fake_wechat):

@@ -325,3 +325,27 @@ def test_purge_refuses_negative_days(dead_and_alive):
     with pytest.raises(CommandError, match=re.escape("--days cannot be negative.")):
         run("wxlogin_purge", "--days", "-1")
     assert WxSession.objects.count() == 7
+
+
+def test_reencrypt_finishes_a_secret_key_rotation(login, settings):
+    login("rory")
+    login("sven")
+    keys = dict(WxUser.objects.values_list("openid", "session_key"))
+    old = settings.SECRET_KEY
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "the-next-secret-key", [old]
+    with connection.cursor() as cursor:  # one row that no key opens
+        cursor.execute("UPDATE django_wxlogin_wxuser SET session_key = 'gAAAAAgarbage' "
+                       "WHERE openid = %s", [next(iter(keys))])
+    out, err = io.StringIO(), io.StringIO()
+    call_command("wxlogin_reencrypt", stdout=out, stderr=err)
+    assert out.getvalue() == "Re-encrypted 1 session key.\n"
+    assert "1 session key could not be decrypted" in err.getvalue()
+    settings.SECRET_KEY_FALLBACKS = []
+    readable = {w.openid: w.session_key for w in WxUser.objects.all()}
+    first, second = keys
+    assert readable[second] == keys[second]
+    assert readable[first] is None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT session_key FROM django_wxlogin_wxuser WHERE openid = %s",
+                       [first])
+        assert cursor.fetchone()[0] == "gAAAAAgarbage"  # left as it was

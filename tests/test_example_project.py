@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -13,18 +12,14 @@ from pathlib import Path
 import pytest
 import requests
 
+from .services import RedisServer, free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 LOGIN = (
     'TOKEN=$(curl -s -X POST http://127.0.0.1:8000/wx/login/ -H "Content-Type: application/json" '
     "-d \"{\\\"code\\\": \\\"readme.$RANDOM$RANDOM\\\"}\" "
     "| python3 -c 'import json,sys; print(json.load(sys.stdin)[\"token\"])')"
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def readme_curl_blocks() -> list[str]:
@@ -37,33 +32,35 @@ def readme_curl_blocks() -> list[str]:
 @pytest.fixture(scope="module")
 def example_server(tmp_path_factory):
     """gunicorn serving example_project.wsgi:application, SQLite, Redis, the built-in fake."""
-    from .conftest import RedisServer
-
     directory = tmp_path_factory.mktemp("example")
     redis_server = RedisServer(str(directory))
     redis_server.start()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "WXLOGIN_"))}
-    env.update(DATABASE_URL=f"sqlite:///{directory}/db.sqlite3", REDIS_URL=redis_server.url,
-               PYTHONPATH=str(ROOT), DJANGO_SETTINGS_MODULE="example_project.settings")
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env,
-                   check=True, timeout=120)
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "example_project.wsgi:application",
-         "--bind", f"127.0.0.1:{port}", "--workers", "2"],
-        cwd=directory, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "WXLOGIN_"))}
+        env.update(DATABASE_URL=f"sqlite:///{directory}/db.sqlite3", REDIS_URL=redis_server.url,
+                   PYTHONPATH=str(ROOT), DJANGO_SETTINGS_MODULE="example_project.settings")
+        subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env,
+                       check=True, timeout=120)
+        port = free_port()
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "example_project.wsgi:application",
+             "--bind", f"127.0.0.1:{port}", "--workers", "2"],
+            cwd=directory, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
         try:
-            requests.get(url + "/wx/login/", timeout=1)
-            break
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    yield url, directory
-    server.terminate()
-    server.wait(timeout=10)
-    redis_server.kill()
+            url = f"http://127.0.0.1:{port}"
+            for _ in range(100):
+                try:
+                    requests.get(url + "/wx/login/", timeout=1)
+                    break
+                except requests.RequestException:  # not listening yet, or a worker booting
+                    time.sleep(0.1)
+            yield url, directory
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+    finally:  # a failed set-up leaves no server behind
+        redis_server.kill()
 
 
 def test_readme_has_curl_examples():

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import timedelta
 
 import psycopg
 import pytest
+import time_machine
 from django.db import connection
+from django.utils import timezone
 
 from django_wxlogin.models import WxSession
 
@@ -55,6 +58,9 @@ def test_a_lost_database_connection_is_a_503_and_warm_tokens_still_work(api, log
                          autocommit=True) as admin:
         admin.execute("SELECT pg_terminate_backend(%s)", [pid])
     assert api.get("/whoami/", **bearer(token)).status_code == 200  # the cache alone
+    later = timezone.now() + timedelta(minutes=5)  # due for a last-seen write, which fails
+    with time_machine.travel(later, tick=False):
+        assert api.get("/whoami/", **bearer(token)).status_code == 200
     response = api.post("/wx/logout/", **bearer(token))
     assert response.status_code == 503
     assert response.json()["code"] == "service_unavailable"

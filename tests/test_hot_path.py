@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import redis.connection
 from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.db import connection
@@ -20,24 +18,6 @@ from django_wxlogin.tokens import digest_key
 from .conftest import bearer, fresh_code
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-_COMMAND = re.compile(rb"\*\d+\r\n\$\d+\r\n([A-Za-z]+)\r\n")
-
-
-@pytest.fixture
-def sent(monkeypatch: Any) -> list[list[str]]:
-    """The commands of each round trip to Redis (a spy, not a fake)."""
-    trips: list[list[str]] = []
-    original = redis.connection.AbstractConnection.send_packed_command
-
-    def spy(self: Any, command: Any, check_health: bool = True) -> Any:
-        raw = b"".join(command) if isinstance(command, list) else bytes(command)
-        trips.append([name.decode().upper() for name in _COMMAND.findall(raw)])
-        return original(self, command, check_health)
-
-    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", spy)
-    return trips
-
 
 @pytest.fixture
 def statements() -> Iterator[list[str]]:

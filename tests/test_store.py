@@ -5,33 +5,19 @@ from __future__ import annotations
 import time
 
 import pytest
-import redis.connection
 import time_machine
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.utils import timezone
 from django_redis import get_redis_connection
+from rest_framework.test import APIClient
 
 from django_wxlogin import store
 from django_wxlogin.models import WxSession
 
-from .conftest import bearer
+from .conftest import bearer, run_together
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def round_trips(monkeypatch):
-    """Counts what is sent to Redis: one call per command or pipeline (a spy, not a fake)."""
-    sent = []
-    original = redis.connection.AbstractConnection.send_packed_command
-
-    def spy(self, command, check_health=True):
-        sent.append(command)
-        return original(self, command, check_health)
-
-    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", spy)
-    return sent
 
 
 def _token(login, user="alice"):
@@ -39,13 +25,13 @@ def _token(login, user="alice"):
 
 
 def test_a_warm_request_costs_one_round_trip_and_no_query(
-        api, login, round_trips, django_assert_num_queries):
+        api, login, sent, django_assert_num_queries):
     token = _token(login)
     api.get("/whoami/", **bearer(token))  # warm
-    round_trips.clear()
+    sent.clear()
     with django_assert_num_queries(0):
         user, session = store.authenticate(token)
-    assert len(round_trips) == 1
+    assert sent == [["MGET"]]
     assert user.is_active and session.digest == WxSession.objects.get().digest
     with django_assert_num_queries(0):
         assert api.get("/whoami/", **bearer(token)).status_code == 200
@@ -190,3 +176,21 @@ def test_the_cache_holds_no_raw_token(api, login):
     secret_part = token.split(".")[1].encode()
     for key, value in _raw_entries().items():
         assert secret_part not in key and secret_part not in value
+
+
+def test_requests_racing_a_logout_get_200_or_401_and_the_token_ends_dead(api, login):
+    for _ in range(3):
+        token = _token(login, "race")
+        api.get("/whoami/", **bearer(token))
+        tasks = iter(["logout"] + ["get"] * 7)
+
+        def act(token=token, tasks=tasks):
+            client = APIClient()
+            if next(tasks) == "logout":
+                return client.post("/wx/logout/", **bearer(token)).status_code
+            return client.get("/whoami/", **bearer(token)).status_code
+
+        statuses = run_together(8, act)
+        assert set(statuses) <= {200, 204, 401}, statuses
+        assert statuses.count(204) == 1
+        assert api.get("/whoami/", **bearer(token)).status_code == 401

@@ -5,40 +5,23 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection
 from rest_framework.test import APIClient
 
 from django_wxlogin.models import WxSession, WxUser
 
-from .conftest import fresh_code
+from .conftest import fresh_code, run_together
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _concurrent_logins(user: str, count: int) -> list:
-    barrier = threading.Barrier(count)
-    responses: list = []
-
-    def worker() -> None:
-        try:
-            client = APIClient()
-            code = fresh_code(user)
-            barrier.wait()
-            responses.append(client.post("/wx/login/", {"code": code}, format="json"))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return responses
+    codes = iter([fresh_code(user) for _ in range(count)])
+    return run_together(count, lambda: APIClient().post("/wx/login/", {"code": next(codes)},
+                                                        format="json"))
 
 
 def test_concurrent_first_logins_create_exactly_one_user():

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -21,4 +22,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("wx/", include("django_wxlogin.urls")),
     path("whoami/", WhoAmI.as_view()),
+    path("api/schema/", SpectacularAPIView.as_view(urlconf="tests.schema_urls"), name="schema"),
 ]

@@ -1,0 +1,54 @@
+"""Audit log lines on the ``django_wxlogin.audit`` logger, from the package's signals.
+
+A line names the user id and the first 8 characters of the session's token digest, never a
+token, code, session_key or secret; values that come from clients (user agent, IP) have CR and
+LF escaped, so one cannot forge a line.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.dispatch import receiver
+
+from . import signals
+from .client_ip import client_ip
+from .models import WxSession
+
+logger = logging.getLogger("django_wxlogin.audit")
+
+
+def clean(value: object) -> str:
+    """``value`` as one log-safe token: CR, LF and other control characters escaped."""
+    text = str(value)
+    return text.encode("unicode_escape").decode("ascii") if not text.isprintable() else text
+
+
+@receiver(signals.user_logged_in, dispatch_uid="wxlogin_audit_login")
+def _logged_in(sender: Any, user: Any, session: WxSession, request: Any = None,
+               method: str = "wechat", **kwargs: Any) -> None:
+    logger.info("login ok user=%s session=%s method=%s app=%s ip=%s agent=%s",
+                clean(user.pk), session.digest[:8], method, clean(session.appid),
+                clean(client_ip(request) if request else "-"),
+                clean(request.META.get("HTTP_USER_AGENT", "-")[:120] if request else "-"))
+
+
+@receiver(signals.user_logged_out, dispatch_uid="wxlogin_audit_logout")
+def _logged_out(sender: Any, user: Any, session: WxSession, everywhere: bool = False,
+                **kwargs: Any) -> None:
+    logger.info("logout user=%s session=%s everywhere=%s", clean(user.pk), session.digest[:8],
+                everywhere)
+
+
+@receiver(signals.session_revoked, dispatch_uid="wxlogin_audit_revoked")
+def _revoked(sender: Any, sessions: list[tuple[int, Any]], reason: str, **kwargs: Any) -> None:
+    users = sorted({str(user) for _, user in sessions})
+    shown = ",".join(clean(u) for u in users[:20]) + ("…" if len(users) > 20 else "")
+    logger.info("revoke sessions=%d users=%s reason=%s", len(sessions), shown, reason)
+
+
+def login_failed(request: Any, code: str, app: str = "") -> None:
+    """A refused login: the error's machine code, never the login code itself."""
+    logger.info("login failed code=%s app=%s ip=%s", code, clean(app) or "-",
+                clean(client_ip(request) or "-"))
