@@ -9,7 +9,8 @@ with a 12-byte nonce::
 
 A warm request reads all three in one round trip and trusts them only when their nonces agree
 and ``n`` was written under the Redis run_id this process sees now. Revoking a session, or saving
-or deleting its user, deletes ``n`` after the database commits, which voids every entry of that
+or deleting its user, deletes ``n`` after the database commits (a login that revokes replaces it
+with a new generation in the write that stores the new session), which voids every entry of that
 user at once; a refill fixes ``n`` *before* it reads the database, so a revocation that lands
 during a refill always wins. A stale entry that outlives a failed delete or comes back with an
 older Redis snapshot is therefore never trusted again. Any cache failure falls back to the
@@ -478,8 +479,7 @@ def _supports_update_returning(alias: str) -> bool:
 def _revoke_live_sessions_of(user_pk: object, appid: str) -> list[tuple[int, Any, str]]:
     """Revoke a logging-in user's live sessions in the same mini program (a login in another
     of the backend's mini programs leaves them be) in the database; their (pk, user, digest).
-    One
-    ``UPDATE ... RETURNING`` where the database has it (a login's query budget): the very
+    One ``UPDATE ... RETURNING`` where the database has it (a login's query budget): the very
     statement ``QuerySet.update()`` would run, plus ``RETURNING``. The cache is left to
     ``_cache_issued``, whose new generation voids the user's old entries."""
     live = WxSession.objects.live().filter(user_id=user_pk, appid=appid)
