@@ -10,9 +10,10 @@ from django.db.models.signals import post_delete, post_save
 from . import store
 
 
-def _user_saved(sender: Any, instance: Any, update_fields: Any = None, **kwargs: Any) -> None:
-    if update_fields is not None and set(update_fields) <= {"last_login"}:
-        return  # a login's bookkeeping: nothing a session check reads
+def _user_saved(sender: Any, instance: Any, created: bool = False, update_fields: Any = None,
+                **kwargs: Any) -> None:
+    if created or (update_fields is not None and set(update_fields) <= {"last_login"}):
+        return  # a new user has nothing cached; last_login is a login's own bookkeeping
     store.forget_user(instance.pk)
 
 
