@@ -60,8 +60,9 @@ def _outcome(state: Any) -> Code2SessionResult:
 
 def exchange_once(client: WeChatClient, code: str) -> Code2SessionResult:
     """``client.code2session(code)``, made at most once per code across all workers."""
-    store, key = cache(), _key(client.appid, code)
+    key = _key(client.appid, code)
     try:
+        store = cache()
         first = store.add(key, PENDING, LOCK_SECONDS)
     except Exception as exc:
         warn_unavailable(logger, "Code lock cache (exchanging unlocked)", exc)

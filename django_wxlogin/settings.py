@@ -38,6 +38,9 @@ DEFAULTS: dict[str, Any] = {
     # The django-redis cache that holds live sessions, and the prefix of its keys.
     "CACHE_ALIAS": "default",
     "CACHE_KEY_PREFIX": "wxlogin",
+    # After a cache failure, each process leaves the cache alone this many seconds (serving
+    # from the database meanwhile): one timeout per interval instead of several per request.
+    "CACHE_RETRY_AFTER": 5,
     # A session's "last seen" is written at most once per this many seconds.
     "LAST_SEEN_INTERVAL": 60,
     # Dotted path of the callable that makes the Django user for a first login.

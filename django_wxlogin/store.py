@@ -54,6 +54,7 @@ from rest_framework.exceptions import AuthenticationFailed
 
 from . import server_identity, signals
 from .batches import pk_batches
+from .cache import check as check_cache
 from .cache import warn_unavailable
 from .client_ip import client_ip
 from .exceptions import InvalidToken, SessionExpired
@@ -284,6 +285,7 @@ def _delete(entries: _Entries, names: Iterable[str]) -> None:
     """Delete entries now, or remember them and retry before this process's next cache read."""
     names = set(names) | _pending_deletes
     try:
+        check_cache()
         entries.delete_many(names)
     except Exception as exc:
         _pending_deletes.update(names)
@@ -295,6 +297,7 @@ def _delete(entries: _Entries, names: Iterable[str]) -> None:
 def _read(entries: _Entries, names: list[str]) -> tuple[list[bytes | None] | None, str]:
     """The cached values and the Redis run_id, or (None, "") when the cache is down."""
     try:
+        check_cache()
         if _pending_deletes:
             _delete(entries, ())
             if _pending_deletes:
@@ -458,6 +461,7 @@ def _cache_issued(row: WxSession, stale: list[str]) -> None:
     entries = _entries()
     doomed = [_name("s", digest_key(d)) for d in stale]
     try:
+        check_cache()
         nonce = _new_nonce()
         entries.set_many({
             _name("n", row.user_id): f"{nonce}{entries.run_id()}".encode(),

@@ -37,8 +37,10 @@ def fake_wechat() -> Iterator[FakeWeChat]:
 
 
 @pytest.fixture(autouse=True)
-def _clean_cache(fake_wechat: FakeWeChat) -> Iterator[None]:
-    """Every test starts with an empty session cache (the Redis DB is the suite's own)."""
+def _clean_cache(fake_wechat: FakeWeChat, monkeypatch: Any) -> Iterator[None]:
+    """Every test starts with an empty session cache (the Redis DB is the suite's own), which
+    no earlier test's outage has this process leaving alone."""
+    monkeypatch.setattr(wxlogin_cache, "_down_until", [0.0])
     cache.clear()
     yield
     cache.clear()
@@ -83,6 +85,7 @@ def private_redis(tmp_path: Any, settings: Any, monkeypatch: Any) -> Iterator[Re
     """The session cache on a redis-server of this test's own. Its outage warnings are not
     held back by an earlier test's (one per kind every ten seconds per process)."""
     monkeypatch.setattr(wxlogin_cache, "_last_warned", {})
+    settings.WXLOGIN = {**settings.WXLOGIN, "CACHE_RETRY_AFTER": 0.2}  # back within the test
     server = RedisServer(str(tmp_path))
     server.start()
     settings.CACHES = {"default": {

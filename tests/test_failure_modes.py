@@ -41,7 +41,7 @@ def test_everything_works_from_the_database_while_redis_is_down(
     assert WxSession.objects.live().count() == 1
 
     private_redis.start()  # back, empty: the cache refills by itself
-    time.sleep(0.1)
+    time.sleep(0.3)  # past CACHE_RETRY_AFTER (0.2 s here): this process tries Redis again
     assert api.get("/whoami/", **bearer(other)).status_code == 200
     assert len(private_redis.client().keys("*wxlogin:s:*")) == 1
     assert api.get("/whoami/", **bearer(token)).status_code == 401
@@ -67,3 +67,20 @@ def test_a_lost_database_connection_is_a_503_and_warm_tokens_still_work(api, log
     assert response["Retry-After"] == "5"
     connection.close()  # Django reconnects on the next query
     assert api.post("/wx/logout/", **bearer(token)).status_code == 204
+
+
+def test_a_failed_cache_is_left_alone_for_a_while(api, login, private_redis, sent, settings):
+    """No retry storm: after one failure a process serves from the database for
+    CACHE_RETRY_AFTER seconds without touching Redis, then tries it again."""
+    settings.WXLOGIN = {**settings.WXLOGIN, "CACHE_RETRY_AFTER": 1}
+    token = login("walt").json()["token"]
+    private_redis.kill()
+    assert api.get("/whoami/", **bearer(token)).status_code == 200  # fails over, once
+    sent.clear()
+    for _ in range(5):
+        assert api.get("/whoami/", **bearer(token)).status_code == 200
+    assert sent == []
+    private_redis.start()
+    time.sleep(1.1)
+    assert api.get("/whoami/", **bearer(token)).status_code == 200
+    assert ["MGET"] in sent  # after a reconnect's handshake
