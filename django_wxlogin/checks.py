@@ -146,6 +146,11 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
             and not wxlogin_settings.api_base_url.startswith(("http://127.", "http://localhost")):
         messages.append(Warning("WXLOGIN['API_BASE_URL'] is plain http: the appsecret travels "
                                 "unencrypted.", id="wxlogin.W003"))
+    retry_after = wxlogin_settings.CACHE_RETRY_AFTER
+    if isinstance(retry_after, bool) or not isinstance(retry_after, int | float) \
+            or retry_after < 0:
+        messages.append(Error("WXLOGIN['CACHE_RETRY_AFTER'] must be a number of seconds >= 0.",
+                              id="wxlogin.E020"))
     messages.extend(_check_rates())
     messages.extend(_check_openapi())
     messages.extend(_check_accounts())

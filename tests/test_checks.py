@@ -147,3 +147,10 @@ def test_unthrottled_password_login_is_a_warning(settings, good):
     assert _only(settings, **good, PASSWORD_LOGIN=False, LOGIN_RATE=None) == []
     settings.DEBUG = True
     assert _only(settings, **good, PASSWORD_LOGIN=True, LOGIN_RATE=None) == []
+
+
+def test_cache_retry_after(settings, good):
+    assert _only(settings, **good, CACHE_RETRY_AFTER=0) == []
+    assert _only(settings, **good, CACHE_RETRY_AFTER=2.5) == []
+    for bad in (-1, "5", None, True):
+        assert _only(settings, **good, CACHE_RETRY_AFTER=bad) == ["wxlogin.E020"], bad
