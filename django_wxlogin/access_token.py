@@ -18,7 +18,7 @@ import time
 from typing import Any
 
 from . import crypto
-from .cache import cache, warn_unavailable
+from .cache import cache, key, warn_unavailable
 from .exceptions import WeChatError, WeChatUnavailable
 from .settings import WxApp, wxlogin_settings
 from .wechat import client
@@ -45,9 +45,8 @@ class AccessTokenManager:
 
     def __init__(self, app: WxApp) -> None:
         self.app = app
-        prefix = wxlogin_settings.CACHE_KEY_PREFIX
-        self.key = f"{prefix}:access_token:{app.appid}"
-        self.lock_key = f"{prefix}:access_token_lock:{app.appid}"
+        self.key = key("access_token", app.appid)
+        self.lock_key = key("access_token_lock", app.appid)
 
     def __repr__(self) -> str:
         return f"AccessTokenManager(appid={self.app.appid!r})"

@@ -17,7 +17,7 @@ import secrets
 from typing import Any
 
 from . import crypto
-from .cache import cache, warn_unavailable
+from .cache import cache, key, warn_unavailable
 from .exceptions import AccountRequired, InvalidBindTicket, ServiceUnavailable
 from .settings import wxlogin_settings
 from .wechat import Code2SessionResult
@@ -29,7 +29,7 @@ TICKET_BYTES = 32
 
 def _key(ticket: str) -> str:
     digest = hashlib.sha256(ticket.encode("utf-8")).hexdigest()
-    return f"{wxlogin_settings.CACHE_KEY_PREFIX}:bind:{digest}"
+    return key("bind", digest)
 
 
 def _unavailable(exc: Exception) -> ServiceUnavailable:

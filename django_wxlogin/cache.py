@@ -29,6 +29,11 @@ def cache() -> BaseCache:
     return caches[wxlogin_settings.CACHE_ALIAS]
 
 
+def key(*parts: object) -> str:
+    """A key of the package's in the shared cache: ``<CACHE_KEY_PREFIX>:<part>:<part>...``."""
+    return ":".join((wxlogin_settings.CACHE_KEY_PREFIX, *map(str, parts)))
+
+
 def is_down() -> bool:
     """Whether the cache failed less than ``CACHE_RETRY_AFTER`` seconds ago in this process:
     callers then skip it as if it had failed again, without waiting on it."""

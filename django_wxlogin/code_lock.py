@@ -21,8 +21,7 @@ from rest_framework import status
 from rest_framework.exceptions import APIException
 
 from . import exceptions
-from .cache import cache, warn_unavailable
-from .settings import wxlogin_settings
+from .cache import cache, key, warn_unavailable
 from .wechat import Code2SessionResult, WeChatClient
 
 logger = logging.getLogger("django_wxlogin.code_lock")
@@ -46,7 +45,7 @@ class DuplicateCode(APIException):
 
 def _key(appid: str, code: str) -> str:
     digest = hashlib.sha256(f"{appid}:{code}".encode()).hexdigest()[:32]
-    return f"{wxlogin_settings.CACHE_KEY_PREFIX}:code:{digest}"
+    return key("code", digest)
 
 
 def _outcome(state: Any) -> Code2SessionResult:
@@ -60,22 +59,22 @@ def _outcome(state: Any) -> Code2SessionResult:
 
 def exchange_once(client: WeChatClient, code: str) -> Code2SessionResult:
     """``client.code2session(code)``, made at most once per code across all workers."""
-    key = _key(client.appid, code)
+    lock_key = _key(client.appid, code)
     try:
         store = cache()
-        first = store.add(key, PENDING, LOCK_SECONDS)
+        first = store.add(lock_key, PENDING, LOCK_SECONDS)
     except Exception as exc:
         warn_unavailable(logger, "Code lock cache (exchanging unlocked)", exc)
         return client.code2session(code)
     if not first:
-        return _wait_for_first(store, key)
+        return _wait_for_first(store, lock_key)
     try:
         identity = client.code2session(code)
     except exceptions.WeChatError as error:
         seconds = TRANSIENT_SECONDS if isinstance(error, TRANSIENT_ERRORS) else CODE_LIFETIME
-        _record(store, key, [type(error).__name__, error.errcode], seconds)
+        _record(store, lock_key, [type(error).__name__, error.errcode], seconds)
         raise
-    _record(store, key, DONE, CODE_LIFETIME)
+    _record(store, lock_key, DONE, CODE_LIFETIME)
     return identity
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from rest_framework.throttling import SimpleRateThrottle
 
-from .cache import cache, warn_unavailable
+from .cache import cache, key, warn_unavailable
 from .client_ip import client_ip
 from .settings import wxlogin_settings
 
@@ -30,7 +30,7 @@ class WxRateThrottle(SimpleRateThrottle):
 
     def get_cache_key(self, request: Any, view: Any) -> str:
         ident = client_ip(request) or "unknown"
-        return f"{wxlogin_settings.CACHE_KEY_PREFIX}:throttle:{self.scope}:{ident}"
+        return key("throttle", self.scope, ident)
 
     def allow_request(self, request: Any, view: Any) -> bool:
         try:
