@@ -4,8 +4,11 @@
 from __future__ import annotations
 
 import importlib.util
+import ipaddress
 import re
+import sys
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
@@ -143,9 +146,10 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
         messages.append(Error("WXLOGIN['API_BASE_URL'] must be an http(s) URL.",
                               id="wxlogin.E005"))
     elif wxlogin_settings.api_base_url.startswith("http://") and not settings.DEBUG \
-            and not wxlogin_settings.api_base_url.startswith(("http://127.", "http://localhost")):
+            and not is_loopback_url(wxlogin_settings.api_base_url):
         messages.append(Warning("WXLOGIN['API_BASE_URL'] is plain http: the appsecret travels "
                                 "unencrypted.", id="wxlogin.W003"))
+    messages.extend(_check_fake_wechat())
     retry_after = wxlogin_settings.CACHE_RETRY_AFTER
     if isinstance(retry_after, bool) or not isinstance(retry_after, int | float) \
             or retry_after < 0:
@@ -155,6 +159,45 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     messages.extend(_check_openapi())
     messages.extend(_check_accounts())
     return messages
+
+
+FAKE_WECHAT_MODULES = ("django_wxlogin.fake_wechat", "django_wxlogin.wechat.fake")
+
+
+def is_loopback_url(url: str) -> bool:
+    """Whether ``url`` points at this machine: where the fake WeChat, or a stand-in, listens."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
+
+
+def _is_fake_wechat(url: str) -> bool:
+    """Whether ``url`` is that of a fake WeChat serving in this process, on whatever address
+    (without importing the fake when nothing did)."""
+    return any(url.rstrip("/") in getattr(getattr(sys.modules.get(name), "FakeWeChat", None),
+                                          "serving", ())
+               for name in FAKE_WECHAT_MODULES)
+
+
+def _check_fake_wechat() -> list[Any]:
+    """A deploy (DEBUG off) that talks to a fake WeChat lets anyone log in as anyone."""
+    if settings.DEBUG:
+        return []
+    url = str(wxlogin_settings.API_BASE_URL)
+    if not (is_loopback_url(url) or _is_fake_wechat(url)):
+        return []
+    return [Error(
+        "DEBUG is off and WeChat is the fake (or API_BASE_URL is on loopback): anyone could log "
+        "in as anyone.",
+        hint="Remove API_BASE_URL (the real WeChat is the default) and do not start the fake "
+             "WeChat in production. A test or load-test setup on loopback may add "
+             "\"wxlogin.E021\" to SILENCED_SYSTEM_CHECKS.",
+        id="wxlogin.E021")]
 
 
 def _check_accounts() -> list[Any]:

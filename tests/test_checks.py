@@ -7,18 +7,23 @@ from datetime import timedelta
 import pytest
 
 from django_wxlogin.checks import check_settings
+from django_wxlogin.fake_wechat import FakeWeChat
 
 from .conftest import BLOG, SHOP
 
 
 def _ids(settings, **wxlogin) -> list[str]:
-    base = {k: v for k, v in settings.WXLOGIN.items() if k not in ("APPID", "SECRET")}
+    # Without the suite's fake WeChat on loopback (wxlogin.E021, silenced for the suite).
+    base = {k: v for k, v in settings.WXLOGIN.items()
+            if k not in ("APPID", "SECRET", "API_BASE_URL")}
     settings.WXLOGIN = {**base, **wxlogin}
     return sorted(message.id for message in check_settings())
 
 
 def test_the_suite_settings_pass(settings):
-    assert check_settings() == []
+    # Only the fake WeChat on loopback with DEBUG off, which the suite silences.
+    assert [message.id for message in check_settings()] == ["wxlogin.E021"]
+    assert "wxlogin.E021" in settings.SILENCED_SYSTEM_CHECKS
 
 
 def test_several_apps_pass_without_appid_and_secret(settings):
@@ -57,8 +62,7 @@ def test_no_app_at_all(settings):
     ("ACCESS_TOKEN_MARGIN", "300", ["wxlogin.E014"]),
 ])
 def test_access_token_settings(settings, setting, value, expected):
-    settings.WXLOGIN = {**settings.WXLOGIN, setting: value}
-    assert sorted(message.id for message in check_settings()) == expected
+    assert _ids(settings, APPID="wx1", SECRET="s", **{setting: value}) == expected
 
 
 # The single-app form, each check on its own.
@@ -103,7 +107,25 @@ def test_durations(settings, good):
 def test_api_base_url(settings, good):
     assert _only(settings, **good, API_BASE_URL="ftp://x") == ["wxlogin.E005"]
     assert _only(settings, **good, API_BASE_URL="http://wechat.example.com") == ["wxlogin.W003"]
+    settings.DEBUG = True
     assert _only(settings, **good, API_BASE_URL="http://127.0.0.1:8090") == []
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8090", "http://localhost:8090",
+                                 "http://[::1]:8090", "http://0.0.0.0:1", "https://127.9.9.9"])
+def test_a_loopback_wechat_with_debug_off_is_an_error(settings, good, url):
+    settings.DEBUG = False
+    assert _only(settings, **good, API_BASE_URL=url) == ["wxlogin.E021"]
+    settings.DEBUG = True
+    assert _only(settings, **good, API_BASE_URL=url) == []
+
+
+def test_the_fake_wechat_with_debug_off_is_an_error(settings, good):
+    settings.DEBUG = False
+    assert _only(settings, **good) == []  # the real WeChat, the default
+    with FakeWeChat({"wx1": "s"}) as fake:
+        assert _only(settings, **good) == []  # serving, but not used
+        assert _only(settings, **good, API_BASE_URL=fake.url + "/") == ["wxlogin.E021"]
 
 
 def test_rates(settings, good):
