@@ -21,7 +21,7 @@ from django.db.models import ProtectedError, RestrictedError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import bind_tickets, signals, store
+from . import bind_tickets, signals, store, throttling
 from .exceptions import (
     AccountDisabled,
     AlreadyBound,
@@ -36,9 +36,12 @@ from .users import Login
 
 def authenticate_account(request: Any, username: str, password: str) -> Any:
     """The active account these credentials open. A wrong password and an unknown username
-    get the same error (Django's ModelBackend also spends the same hashing time on both)."""
+    get the same error (Django's ModelBackend also spends the same hashing time on both), and
+    count alike against the username's ``ACCOUNT_RATE``."""
+    throttling.check_account(username)
     user = authenticate(request, username=username, password=password)
     if user is None:
+        throttling.account_failed(username)
         raise InvalidCredentials()
     if not user.is_active:
         raise AccountDisabled()

@@ -15,7 +15,7 @@ from django.core.checks import Error, Tags, Warning, register
 
 from .settings import APP_KEYS, DEFAULTS, wxlogin_settings
 
-RATE_SETTINGS = ("LOGIN_RATE", "PHONE_RATE")
+RATE_SETTINGS = ("LOGIN_RATE", "PASSWORD_RATE", "ACCOUNT_RATE", "PHONE_RATE", "AVATAR_RATE")
 PER_PROCESS_CACHES = (
     "django.core.cache.backends.locmem.LocMemCache",
     "django.core.cache.backends.dummy.DummyCache",
@@ -214,11 +214,16 @@ def _check_accounts() -> list[Any]:
             "WXLOGIN['REQUIRE_ACCOUNT'] is on but PASSWORD_LOGIN is off.",
             hint="Bind tickets are redeemed at bind/, which PASSWORD_LOGIN turns on: without "
                  "it, no new WeChat user could ever get in.", id="wxlogin.E018"))
-    if wxlogin_settings.PASSWORD_LOGIN and wxlogin_settings.LOGIN_RATE is None \
-            and not settings.DEBUG:
+    if wxlogin_settings.PASSWORD_LOGIN and not settings.DEBUG and (
+            wxlogin_settings.PASSWORD_RATE is None or wxlogin_settings.ACCOUNT_RATE is None):
         messages.append(Warning(
-            "WXLOGIN['PASSWORD_LOGIN'] is on and LOGIN_RATE is None: password guesses are not "
-            "throttled.", hint='Set LOGIN_RATE, e.g. "10/min".', id="wxlogin.W004"))
+            "WXLOGIN['PASSWORD_LOGIN'] is on and PASSWORD_RATE or ACCOUNT_RATE is None: password "
+            "guesses are not throttled.", hint='Set PASSWORD_RATE (e.g. "30/min") and '
+            'ACCOUNT_RATE (e.g. "5/min").', id="wxlogin.W004"))
+    prefix = wxlogin_settings.THROTTLE_IPV6_PREFIX
+    if isinstance(prefix, bool) or not isinstance(prefix, int) or not 1 <= prefix <= 128:
+        messages.append(Error("WXLOGIN['THROTTLE_IPV6_PREFIX'] must be 1 to 128 bits.",
+                              hint="64: one subscriber's network.", id="wxlogin.E022"))
     return messages
 
 

@@ -86,11 +86,13 @@ else:
 WXLOGIN = {
     "TOKEN_TTL": int(os.environ.get("WXLOGIN_TOKEN_TTL", 7 * 24 * 3600)),
     "SINGLE_SESSION": env_bool("WXLOGIN_SINGLE_SESSION", True),
-    "LOGIN_RATE": os.environ.get("WXLOGIN_LOGIN_RATE", "30/min") or None,
     # On here, to show every way in; the package's default is off.
     "PASSWORD_LOGIN": env_bool("WXLOGIN_PASSWORD_LOGIN", True),
     "REQUIRE_ACCOUNT": env_bool("WXLOGIN_REQUIRE_ACCOUNT", False),
 }
+for rate in ("LOGIN_RATE", "PASSWORD_RATE", "ACCOUNT_RATE"):  # unset: the package's default
+    if f"WXLOGIN_{rate}" in os.environ:
+        WXLOGIN[rate] = os.environ[f"WXLOGIN_{rate}"] or None  # empty: no limit
 if os.environ.get("WXLOGIN_API_BASE_URL"):
     WXLOGIN["API_BASE_URL"] = os.environ["WXLOGIN_API_BASE_URL"]
 # Otherwise the real WeChat (the package's default), unless example_project.apps starts the fake.

@@ -133,6 +133,7 @@ def test_rates(settings, good):
     assert _only(settings, **good, LOGIN_RATE=None) == []
     for bad in ("5 per minute", "x/min", "5/fortnight", 5, ""):
         assert _only(settings, **good, LOGIN_RATE=bad) == ["wxlogin.E015"], bad
+        assert _only(settings, **good, ACCOUNT_RATE=bad) == ["wxlogin.E015"], bad
 
 
 def test_openapi_extra(settings):
@@ -163,12 +164,20 @@ def test_require_account_needs_password_login(settings, good):
     assert _only(settings, **good, REQUIRE_ACCOUNT=True, PASSWORD_LOGIN=True) == []
 
 
-def test_unthrottled_password_login_is_a_warning(settings, good):
+@pytest.mark.parametrize("rate", ["PASSWORD_RATE", "ACCOUNT_RATE"])
+def test_unthrottled_password_login_is_a_warning(settings, good, rate):
     settings.DEBUG = False
-    assert _only(settings, **good, PASSWORD_LOGIN=True, LOGIN_RATE=None) == ["wxlogin.W004"]
-    assert _only(settings, **good, PASSWORD_LOGIN=False, LOGIN_RATE=None) == []
-    settings.DEBUG = True
+    assert _only(settings, **good, PASSWORD_LOGIN=True, **{rate: None}) == ["wxlogin.W004"]
     assert _only(settings, **good, PASSWORD_LOGIN=True, LOGIN_RATE=None) == []
+    assert _only(settings, **good, PASSWORD_LOGIN=False, **{rate: None}) == []
+    settings.DEBUG = True
+    assert _only(settings, **good, PASSWORD_LOGIN=True, **{rate: None}) == []
+
+
+def test_ipv6_prefix(settings, good):
+    assert _only(settings, **good, THROTTLE_IPV6_PREFIX=56) == []
+    for bad in (0, 129, "64", True, None):
+        assert _only(settings, **good, THROTTLE_IPV6_PREFIX=bad) == ["wxlogin.E022"], bad
 
 
 def test_cache_retry_after(settings, good):
