@@ -34,6 +34,8 @@ class WxUser(models.Model):
     )
     nickname = models.CharField(_("nickname"), max_length=64, blank=True)
     avatar_url = models.URLField(_("avatar URL"), max_length=512, blank=True)
+    # The storage name of an uploaded avatar (avatar_url shows it), deleted when replaced.
+    avatar_file = models.CharField(_("avatar file"), max_length=255, blank=True, editable=False)
     phone_number = models.CharField(_("phone number"), max_length=32, blank=True)
     # WeChat's latest session_key: encrypted at rest, never serialized, shown or logged.
     session_key = EncryptedTextField(null=True, blank=True, editable=False)

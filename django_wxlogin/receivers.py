@@ -1,4 +1,5 @@
-"""Keeps the session cache honest when users change outside the package."""
+"""Keeps the session cache honest when users change outside the package, and deletes the
+avatar file of an identity that is deleted."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models.signals import post_delete, post_save
 
-from . import store
+from . import avatars, store
+from .models import WxUser
 
 
 def _user_saved(sender: Any, instance: Any, created: bool = False, update_fields: Any = None,
@@ -21,8 +23,13 @@ def _user_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
     store.forget_user(instance.pk)
 
 
+def _identity_deleted(sender: Any, instance: WxUser, **kwargs: Any) -> None:
+    avatars.delete_later(instance.avatar_file)  # unbound, or its user deleted
+
+
 def connect() -> None:
     """Deactivating, editing or deleting a user voids its cached sessions at once."""
     user_model = get_user_model()
     post_save.connect(_user_saved, sender=user_model, dispatch_uid="wxlogin_user_saved")
     post_delete.connect(_user_deleted, sender=user_model, dispatch_uid="wxlogin_user_deleted")
+    post_delete.connect(_identity_deleted, sender=WxUser, dispatch_uid="wxlogin_avatar_deleted")

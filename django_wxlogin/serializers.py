@@ -11,6 +11,7 @@ from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from . import avatars
 from .exceptions import InvalidSignature
 from .models import WxSession, WxUser
 from .settings import wxlogin_settings
@@ -18,7 +19,6 @@ from .signatures import verify_raw_data
 
 _CODE = re.compile(r"[\x21-\x7e]{1,128}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-AVATAR_FORMATS = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp"}
 # What wx.getUserProfile hands out since late 2022 instead of the real nickname.
 PLACEHOLDER_NICKNAME = "微信用户"
 
@@ -184,11 +184,11 @@ class ProfileSerializer(serializers.ModelSerializer):
                 code="file_too_large",
             )
         image_format = getattr(getattr(value, "image", None), "format", None)
-        if image_format not in AVATAR_FORMATS:
+        if image_format not in avatars.STORED_AS:
             raise serializers.ValidationError(
                 _("The avatar must be a JPEG, PNG, GIF or WebP image."), code="invalid_image"
             )
-        return value
+        return avatars.reencode(value)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if "avatar" in attrs and "avatar_url" in attrs:

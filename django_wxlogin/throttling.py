@@ -97,13 +97,17 @@ class WxRateThrottle(BaseThrottle):
     def __init__(self) -> None:
         self._wait: int | None = None
 
+    def ident(self, request: Any) -> str | None:
+        """Who is counted; None: this request is not."""
+        return client_network(request)
+
     def allow_request(self, request: Any, view: Any) -> bool:
         rate = wxlogin_settings.get(self.rate_setting)
-        network = client_network(request)
-        if rate is None or network is None:
+        ident = self.ident(request) if rate is not None else None
+        if ident is None:
             return True
         limit, period = parse_rate(rate)
-        count = hit(f"{self.scope}:{network}", period, fallback=self.fallback)
+        count = hit(f"{self.scope}:{ident}", period, fallback=self.fallback)
         if count is None or count <= limit:
             return True
         self._wait = window_left(period)
@@ -132,6 +136,17 @@ class PasswordRateThrottle(WxRateThrottle):
 class PhoneRateThrottle(WxRateThrottle):
     scope = "phone"
     rate_setting = "PHONE_RATE"
+
+
+class AvatarRateThrottle(WxRateThrottle):
+    """Avatar uploads per user (each costs a decode, an encode and storage)."""
+
+    scope = "avatar"
+    rate_setting = "AVATAR_RATE"
+
+    def ident(self, request: Any) -> str | None:
+        uploading = request.method in ("PATCH", "POST") and "avatar" in request.FILES
+        return f"user:{request.user.pk}" if uploading and request.user.is_authenticated else None
 
 
 class AccountThrottled(Throttled):

@@ -3,7 +3,6 @@ decryption and phone numbers."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from django.core.files.storage import default_storage
@@ -18,14 +17,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import accounts, audit, decryption, phone, signals, store, users, wechat
+from . import accounts, audit, avatars, decryption, phone, signals, store, users, wechat
 from .authentication import WxTokenAuthentication
 from .code_lock import exchange_once
 from .exceptions import NoPhoneNumber, UnknownApp, exception_handler
 from .models import LoginMethod, RevokeReason, WxSession, WxUser
 from .schema import errors, extend_schema, free_form, path_integer
 from .serializers import (
-    AVATAR_FORMATS,
     BindSerializer,
     CodeSerializer,
     DecryptSerializer,
@@ -37,7 +35,12 @@ from .serializers import (
     SessionSerializer,
 )
 from .settings import WxApp, wxlogin_settings
-from .throttling import LoginRateThrottle, PasswordRateThrottle, PhoneRateThrottle
+from .throttling import (
+    AvatarRateThrottle,
+    LoginRateThrottle,
+    PasswordRateThrottle,
+    PhoneRateThrottle,
+)
 
 
 class WxLoginAPIView(APIView):
@@ -217,6 +220,7 @@ class ProfileView(WxLoginAPIView):
     """The user's WeChat profile: nickname and avatar (头像昵称填写)."""
 
     parser_classes = [JSONParser, MultiPartParser, FormParser]
+    throttle_classes = [AvatarRateThrottle]
 
     def get_object(self) -> WxUser:
         return current_identity(self.request)
@@ -226,24 +230,26 @@ class ProfileView(WxLoginAPIView):
         return Response(ProfileSerializer(self.get_object()).data)
 
     @extend_schema(request=ProfileSerializer, responses={
-        200: ProfileSerializer, **errors(400, 401, 404, 413, 415, 503)})
+        200: ProfileSerializer, **errors(400, 401, 404, 413, 415, 429, 503)})
     def patch(self, request: Request) -> Response:
         serializer = ProfileSerializer(self.get_object(), data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         avatar = serializer.validated_data.pop("avatar", None)
+        previous = serializer.instance.avatar_file
         extra: dict[str, Any] = {}
         if avatar is not None:
-            extension = AVATAR_FORMATS[avatar.image.format]
-            avatar.seek(0)
-            name = default_storage.save(
-                f"{wxlogin_settings.AVATAR_UPLOAD_TO}{uuid.uuid4().hex}.{extension}", avatar
-            )
-            extra["avatar_url"] = request.build_absolute_uri(default_storage.url(name))
+            name = avatars.save(avatar)
+            extra = {"avatar_file": name,
+                     "avatar_url": request.build_absolute_uri(default_storage.url(name))}
+        elif "avatar_url" in serializer.validated_data:
+            extra["avatar_file"] = ""  # an avatar of its own no more
         serializer.save(**extra)
+        if previous != serializer.instance.avatar_file:
+            avatars.delete_later(previous)
         return Response(serializer.data)
 
     @extend_schema(operation_id="wx_profile_upload", request=ProfileSerializer, responses={
-        200: ProfileSerializer, **errors(400, 401, 404, 413, 415, 503)})
+        200: ProfileSerializer, **errors(400, 401, 404, 413, 415, 429, 503)})
     def post(self, request: Request) -> Response:
         """The same as PATCH, for ``wx.uploadFile``, which can only POST."""
         return self.patch(request)
