@@ -11,10 +11,11 @@ from typing import Any
 
 import django
 from django.contrib import admin, messages
-from django.contrib.admin.utils import display_for_value
+from django.contrib.admin.utils import display_for_value, flatten, flatten_fieldsets
 from django.contrib.auth import get_permission_codename, get_user_model
 from django.db import models
 from django.db.models import QuerySet
+from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -34,7 +35,25 @@ def _username_lookup() -> str:
 
 
 class RevokeActionsMixin:
-    """The permission and the message both revoke actions share."""
+    """The permission and the message both revoke actions share, and URL lookups
+    (``?field__lookup=value``) allowed only on what the admin shows: never on the full token
+    digest or the encrypted session_key, which staff could otherwise bisect a character at a
+    time with ``?digest__startswith=``."""
+
+    def shown_names(self) -> set[str]:
+        """The fields and filters the pages show (list, detail, filters)."""
+        names = {*self.list_display, *self.readonly_fields}  # type: ignore[attr-defined]
+        names.update(flatten_fieldsets(self.fieldsets) if self.fieldsets  # type: ignore[attr-defined]
+                     else flatten(self.fields or ()))  # type: ignore[attr-defined]
+        for item in self.list_filter:  # type: ignore[attr-defined]
+            item = item[0] if isinstance(item, list | tuple) else item
+            names.add(item.parameter_name if isinstance(item, type) else item)
+        return names
+
+    def lookup_allowed(self, lookup: str, value: str, request: Any = None) -> bool:
+        since_5 = (request,) if django.VERSION >= (5, 0) else ()  # Django 4.2 has no request
+        return lookup.split(LOOKUP_SEP, 1)[0] in self.shown_names() and \
+            super().lookup_allowed(lookup, value, *since_5)  # type: ignore[misc]
 
     def has_revoke_permission(self, request: HttpRequest) -> bool:
         # The session admin changes nothing else, so its change permission means "may revoke".

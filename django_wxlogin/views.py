@@ -11,7 +11,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status
 from rest_framework.exceptions import NotAuthenticated, NotFound
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -22,6 +22,7 @@ from .authentication import WxTokenAuthentication
 from .code_lock import exchange_once
 from .exceptions import NoPhoneNumber, UnknownApp, exception_handler
 from .models import LoginMethod, RevokeReason, WxSession, WxUser
+from .parsers import JSONParser
 from .schema import errors, extend_schema, free_form, path_integer
 from .serializers import (
     BindSerializer,
@@ -53,11 +54,14 @@ class WxLoginAPIView(APIView):
     def get_exception_handler(self):
         return exception_handler
 
-
-def _no_store(response: Response) -> Response:
-    add_never_cache_headers(response)
-    response["Cache-Control"] = "no-store"
-    return response
+    def finalize_response(self, request: Request, response: Any, *args: Any,
+                          **kwargs: Any) -> Any:
+        """Every answer is ``Cache-Control: no-store``: most carry a token or personal data
+        (profile, phone number, sessions with their IPs), and none is worth a shared cache."""
+        response = super().finalize_response(request, response, *args, **kwargs)
+        add_never_cache_headers(response)
+        response["Cache-Control"] = "no-store"
+        return response
 
 
 def current_identity(request: Request) -> WxUser:
@@ -85,14 +89,14 @@ def _login_app(in_url: str | None, in_body: str | None) -> WxApp:
 def login_response(login: users.Login) -> Response:
     """The answer of every way in (WeChat, password, binding): the token, shown this once."""
     session = login.session
-    return _no_store(Response(LoginResponseSerializer({
+    return Response(LoginResponseSerializer({
         "token": login.token,
         "token_type": wxlogin_settings.AUTH_HEADER_KEYWORD,
         "expires_at": session.expires_at,
         "expires_in": int((session.expires_at - session.created_at).total_seconds()),
         "created": login.created,
         "user": login.wxuser or session.user,
-    }).data))
+    }).data)
 
 
 LOGIN_RESPONSES = {200: LoginResponseSerializer, **errors(400, 403, 405, 409, 429, 500, 503)}
@@ -296,7 +300,7 @@ class DecryptView(WxLoginAPIView):
             if phone_number is None:
                 raise NoPhoneNumber()
             phone.save_phone_number(wxuser, phone_number)
-        return _no_store(Response(data))
+        return Response(data)
 
 
 class PhoneView(WxLoginAPIView):
@@ -313,4 +317,4 @@ class PhoneView(WxLoginAPIView):
         phone_number = phone.fetch_phone_number(wxlogin_settings.app(wxuser.appid),
                                                 serializer.validated_data["code"])
         phone.save_phone_number(wxuser, phone_number)
-        return _no_store(Response(PhoneNumberSerializer(phone_number).data))
+        return Response(PhoneNumberSerializer(phone_number).data)
