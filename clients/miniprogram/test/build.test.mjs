@@ -124,14 +124,16 @@ test('npm pack ships the build, the READMEs and nothing else', async () => {
 test('the package exports createClient and a WxLoginError that instanceof recognises', () => {
   const library = require(join(DIST, 'index.js'));
   assert.deepEqual(Object.keys(library).sort(), ['CLIENT_CODES', 'WxLoginError', 'createClient']);
+  /** @type {any} */
   const error = new library.WxLoginError('throttled', 'slow down', 429, 30, { code: 'throttled' });
-  assert.ok(error instanceof library.WxLoginError);
-  assert.ok(error instanceof Error);
   assert.deepEqual([error.name, error.code, error.detail, error.status, error.retryAfter],
     ['WxLoginError', 'throttled', 'slow down', 429, 30]);
   assert.equal(error.message, 'slow down');
+  assert.ok(error instanceof library.WxLoginError);
+  assert.ok(error instanceof Error);
   assert.throws(() => library.createClient({ baseURL: 'api.example.com/wx/', wx: {} }),
-    (thrown) => thrown instanceof library.WxLoginError && thrown.code === 'invalid_url');
+    (/** @type {any} */ thrown) => thrown instanceof library.WxLoginError
+      && thrown.code === 'invalid_url');
   assert.throws(() => library.createClient({ baseURL: 'https://api.example.com/wx/' }),
     /no global wx/);
 });

@@ -132,6 +132,7 @@ test('wx.login failing is a typed error, and nothing is posted', async () => {
 
 test('a login racing a logout: the logout wins, and the late token is revoked', async () => {
   const { wx, auth } = device();
+  /** @type {any} */
   let answered = null;
   wx.beforeAnswer = async (call, data) => {
     if (call.path.endsWith('/wx/login/')) {

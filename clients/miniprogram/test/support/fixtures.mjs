@@ -13,7 +13,12 @@ if (!BASE_URL || !THROTTLED_URL) {
 }
 export const ORIGIN = new URL(BASE_URL).origin;
 
-/** A device: its own wx (storage included) and a client on it, for a new user unless given. */
+/**
+ * A device: its own wx (storage included) and a client on it, for a new user unless given.
+ *
+ * @param {{ user?: string, codes?: string[], storage?: Map<string, unknown>, baseURL?: string,
+ *           app?: string, maxRetries?: number }} [options]
+ */
 export function device({ user = uniqueUser('u'), codes, storage, baseURL = BASE_URL,
                          ...options } = {}) {
   const wx = createWx({ user, codes, storage });
@@ -21,7 +26,12 @@ export function device({ user = uniqueUser('u'), codes, storage, baseURL = BASE_
   return { wx, auth, user };
 }
 
-/** Asserts `promise` rejects with a WxLoginError and returns it. */
+/**
+ * Asserts `promise` rejects with a WxLoginError and returns it.
+ *
+ * @param {Promise<unknown>} promise
+ * @returns {Promise<any>}
+ */
 export async function rejection(promise) {
   try {
     await promise;

@@ -45,6 +45,8 @@ function parsed(text) {
  * status }), `wx.codes` are handed out by wx.login before generated ones, `wx.issuedCodes` is
  * what wx.login gave, and `wx.beforeAnswer(call, data)` (async) runs after the server answered
  * and before the client hears of it.
+ *
+ * @param {{ user?: string, codes?: string[], storage?: Map<string, unknown> }} [options]
  */
 export function createWx({ user, codes = [], storage = new Map() } = {}) {
   const shim = {
@@ -127,6 +129,7 @@ export function createWx({ user, codes = [], storage = new Map() } = {}) {
       success(answer);
     },
 
+    /** @returns {any} */
     getStorageSync(key) {
       return storage.has(key) ? structuredClone(storage.get(key)) : '';
     },
