@@ -74,34 +74,32 @@ export function wxLogin(api: WxLike): Promise<string> {
 
 export function wxRequest(api: WxLike, url: string, method: string, data: unknown,
                           header: Header): Promise<HTTPResponse> {
-  return new Promise(function (resolve, reject) {
-    api.request({
-      url: url,
-      method: method,
-      data: data,
-      header: header,
-      success: function (result) {
-        resolve({ statusCode: result.statusCode, data: result.data, header: result.header || {} });
-      },
-      fail: function (error) { reject(networkError(error)); },
-    });
+  return transfer<WxHTTPResult>(function (success, fail) {
+    api.request({ url: url, method: method, data: data, header: header, success: success,
+                  fail: fail });
+  }, function (result) {
+    return { statusCode: result.statusCode, data: result.data, header: result.header || {} };
   });
 }
 
 /** `wx.uploadFile` (multipart, always POST): its `data` is a string, parsed here as JSON. */
 export function wxUpload(api: WxLike, url: string, filePath: string, name: string,
                          header: Header): Promise<HTTPResponse> {
+  return transfer<{ statusCode: number; data: unknown }>(function (success, fail) {
+    api.uploadFile({ url: url, filePath: filePath, name: name, header: header, success: success,
+                     fail: fail });
+  }, function (result) {
+    return { statusCode: result.statusCode, data: parseJSON(result.data), header: {} };
+  });
+}
+
+/** One HTTP exchange in wx's callback style as a promise; `fail` (no answer) is a network_error. */
+function transfer<T>(start: (success: (result: T) => void,
+                             fail: (error: { errMsg?: string }) => void) => void,
+                     answer: (result: T) => HTTPResponse): Promise<HTTPResponse> {
   return new Promise(function (resolve, reject) {
-    api.uploadFile({
-      url: url,
-      filePath: filePath,
-      name: name,
-      header: header,
-      success: function (result) {
-        resolve({ statusCode: result.statusCode, data: parseJSON(result.data), header: {} });
-      },
-      fail: function (error) { reject(networkError(error)); },
-    });
+    start(function (result) { resolve(answer(result)); },
+      function (error) { reject(networkError(error)); });
   });
 }
 

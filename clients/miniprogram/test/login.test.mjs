@@ -193,3 +193,16 @@ test('logout() clears storage and kills the token on the server', async () => {
   await auth.logout(); // nothing stored: nothing to do, no error
   assert.equal(wx.made('logout/').length, 1);
 });
+
+test('no answer at all is a network_error; logout() clears storage even then', async () => {
+  const { wx, auth } = device({ baseURL: 'http://127.0.0.1:1/wx/' }); // nothing listens there
+  const error = await rejection(auth.login());
+  assert.equal(error.code, 'network_error');
+  assert.equal(error.status, 0);
+  wx.setStorageSync('wxlogin', { token: 'kept.from-before', expires_at: '', user: { id: 1 } });
+  assert.equal(auth.token, 'kept.from-before');
+  const failed = await rejection(auth.logout());
+  assert.equal(failed.code, 'network_error');
+  assert.equal(wx.getStorageSync('wxlogin'), '');
+  assert.equal(auth.token, null);
+});
