@@ -67,6 +67,7 @@ class RevokeReason(models.TextChoices):
     COMMAND = "command", _("revoked by a management command")
     MERGED = "merged", _("merged into an account by binding")
     UNBIND = "unbind", _("WeChat identity unbound")
+    PASSWORD_CHANGED = "password", _("the password changed")
 
 
 class LoginMethod(models.TextChoices):

@@ -9,11 +9,17 @@ from django.contrib.auth import get_user_model
 from django.db.models.signals import post_delete, post_save
 
 from . import avatars, store
-from .models import WxUser
+from .models import RevokeReason, WxUser
+from .settings import wxlogin_settings
 
 
 def _user_saved(sender: Any, instance: Any, created: bool = False, update_fields: Any = None,
                 **kwargs: Any) -> None:
+    # set_password() leaves the new password in _password until save() has run (Django's own
+    # hash upgrades clear it first): a change, not a rehash.
+    if not created and getattr(instance, "_password", None) is not None \
+            and wxlogin_settings.PASSWORD_CHANGE_REVOKES:
+        store.revoke_user(instance.pk, RevokeReason.PASSWORD_CHANGED)
     if created or (update_fields is not None and set(update_fields) <= {"last_login"}):
         return  # a new user has nothing cached; last_login is a login's own bookkeeping
     store.forget_user(instance.pk)

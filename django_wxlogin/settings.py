@@ -54,6 +54,9 @@ DEFAULTS: dict[str, Any] = {
     "REQUIRE_ACCOUNT": False,
     # How long a bind ticket can be redeemed (seconds or timedelta); each works once.
     "BIND_TICKET_TTL": 600,
+    # A password change (set_password + save, the admin, changepassword) revokes every session
+    # of the account: whoever held a session with the old password is out.
+    "PASSWORD_CHANGE_REVOKES": True,
     # Per-client rate of POST login/ (DRF rate syntax, e.g. "10/min"; None: no limit). A login
     # code cannot be guessed, so this only guards WeChat quota: generous, for the hundreds of
     # people a campus or mobile carrier puts behind one NAT address.

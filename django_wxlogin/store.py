@@ -57,7 +57,7 @@ from .batches import pk_batches
 from .cache import check as check_cache
 from .cache import warn_unavailable
 from .client_ip import client_ip
-from .exceptions import InvalidToken, SessionExpired
+from .exceptions import AccountDisabled, InvalidToken, SessionExpired
 from .models import LoginMethod, RevokeReason, WxSession
 from .settings import DEFAULTS, wxlogin_settings
 from .tokens import (
@@ -366,6 +366,8 @@ def authenticate(token: str, conf: dict[str, Any] | None = None) -> tuple[Any, W
         _check_times(expires, last_seen, now, conf)
         db = router.db_for_read(WxSession)
         user = _unpack_user(user_ref, cached_user[NONCE_LENGTH:], db)
+        if user is not None and not user.is_active:
+            raise UserInactive()
         if user is not None:
             session = _loaded(WxSession, fields, db)
             session.__dict__.update(user_id=user.pk, digest=digest)
@@ -437,8 +439,12 @@ def issue(user: Any, *, request: Any = None, appid: str = "",
     is returned here and nowhere else.
 
     Call it inside ``transaction.atomic()`` with the user's row locked (``select_for_update``),
-    so that concurrent logins under ``SINGLE_SESSION`` leave exactly one live session.
+    so that concurrent logins under ``SINGLE_SESSION`` leave exactly one live session. Every
+    way in comes here, so an inactive user is refused here (``403 user_inactive``): the
+    transaction rolls back, and nothing is created or cached.
     """
+    if not user.is_active:
+        raise AccountDisabled()
     stale: list[tuple[int, Any, str]] = []
     if wxlogin_settings.SINGLE_SESSION:
         stale = _revoke_live_sessions_of(user.pk, appid)

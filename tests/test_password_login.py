@@ -123,13 +123,14 @@ class EmailBackend:
 
 
 def test_single_session_holds_across_both_ways_in(api, login):
-    wechat = login("bob").json()["token"]
+    login("bob")
     user = WxUser.objects.get().user
     user.set_password(PASSWORD)
-    user.save()
+    user.save()  # which ends the WeChat session: log in again
+    wechat = login("bob").json()["token"]
     password = _login(api, username=user.username).json()["token"]
     assert api.get("/whoami/", **bearer(wechat)).json()["code"] == "session_expired"
-    assert WxSession.objects.get(method=LoginMethod.WECHAT).revoke_reason == \
+    assert WxSession.objects.filter(method=LoginMethod.WECHAT).latest("pk").revoke_reason == \
         RevokeReason.SINGLE_SESSION
     login("bob")
     assert api.get("/whoami/", **bearer(password)).json()["code"] == "session_expired"
