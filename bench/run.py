@@ -49,10 +49,11 @@ from rest_framework.request import Request
 from rest_framework_simplejwt.tokens import AccessToken
 
 from bench.urls import RAW_KEY, SCHEMES
-from django_wxlogin import store, users, wechat
-from django_wxlogin.fake_wechat import FakeWeChat
+from django_wxlogin import store, users
 from django_wxlogin.models import RevokeReason, WxSession
 from django_wxlogin.tokens import digest_key, user_reference
+from django_wxlogin.wechat import client as wechat
+from django_wxlogin.wechat.fake import FakeWeChat
 
 APPID = settings.WXLOGIN["APPID"]
 LABELS = {

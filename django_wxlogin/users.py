@@ -14,7 +14,7 @@ from django.utils.module_loading import import_string
 from . import bind_tickets, store
 from .models import WxSession, WxUser
 from .settings import wxlogin_settings
-from .wechat import Code2SessionResult
+from .wechat.client import Code2SessionResult
 
 
 def create_user(identity: Code2SessionResult, appid: str) -> Any:

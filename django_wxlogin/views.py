@@ -18,9 +18,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import accounts, audit, decryption, phone, signals, store, users, wechat
+from . import accounts, audit, signals, store, users
 from .authentication import WxTokenAuthentication
-from .code_lock import exchange_once
 from .exceptions import NoPhoneNumber, UnknownApp, exception_handler
 from .models import LoginMethod, RevokeReason, WxSession, WxUser
 from .schema import errors, extend_schema, free_form, path_integer
@@ -38,6 +37,9 @@ from .serializers import (
 )
 from .settings import WxApp, wxlogin_settings
 from .throttling import LoginRateThrottle, PasswordRateThrottle, PhoneRateThrottle
+from .wechat import decryption, phone
+from .wechat.client import client
+from .wechat.code_lock import exchange_once
 
 
 class WxLoginAPIView(APIView):
@@ -113,7 +115,7 @@ class LoginView(WxLoginAPIView):
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         mini_program = _login_app(app, serializer.validated_data.get("app"))
-        identity = exchange_once(wechat.client(mini_program), serializer.validated_data["code"])
+        identity = exchange_once(client(mini_program), serializer.validated_data["code"])
         login = users.login(identity, appid=mini_program.appid, request=request)
         signals.send_login(request, login.wxuser.user, login.session, LoginMethod.WECHAT,
                            wxuser=login.wxuser if login.user_created else None)

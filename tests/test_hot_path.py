@@ -11,9 +11,10 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django_redis import get_redis_connection
 
-from django_wxlogin import store, users, wechat
+from django_wxlogin import store, users
 from django_wxlogin.models import WxSession
 from django_wxlogin.tokens import digest_key
+from django_wxlogin.wechat import client as wechat
 
 from .conftest import bearer, fresh_code
 
