@@ -11,8 +11,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from . import bind_tickets, store
+from . import bind_tickets
 from .models import WxSession, WxUser
+from .sessions import store
 from .settings import wxlogin_settings
 from .wechat.client import Code2SessionResult
 

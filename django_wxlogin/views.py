@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import accounts, audit, signals, store, users
+from . import accounts, audit, signals, users
 from .authentication import WxTokenAuthentication
 from .exceptions import NoPhoneNumber, UnknownApp, exception_handler
 from .models import LoginMethod, RevokeReason, WxSession, WxUser
@@ -35,6 +35,7 @@ from .serializers import (
     ProfileSerializer,
     SessionSerializer,
 )
+from .sessions.revocation import revoke, revoke_user
 from .settings import WxApp, wxlogin_settings
 from .throttling import LoginRateThrottle, PasswordRateThrottle, PhoneRateThrottle
 from .wechat import decryption, phone
@@ -200,7 +201,7 @@ class LogoutView(WxLoginAPIView):
 
     @extend_schema(request=None, responses={204: None, **errors(401, 405, 503)})
     def post(self, request: Request) -> Response:
-        store.revoke(request.auth, RevokeReason.LOGOUT)
+        revoke(request.auth, RevokeReason.LOGOUT)
         signals.send_logout(request, everywhere=False)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -210,7 +211,7 @@ class LogoutAllView(WxLoginAPIView):
 
     @extend_schema(request=None, responses={204: None, **errors(401, 405, 503)})
     def post(self, request: Request) -> Response:
-        store.revoke_user(request.user.pk, RevokeReason.LOGOUT_ALL)
+        revoke_user(request.user.pk, RevokeReason.LOGOUT_ALL)
         signals.send_logout(request, everywhere=True)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -270,7 +271,7 @@ class SessionDetailView(WxLoginAPIView):
         if not (pk.isascii() and pk.isdigit() and len(pk) <= 18):
             raise NotFound()
         session = get_object_or_404(WxSession.objects.live(), pk=int(pk), user=request.user)
-        store.revoke(session, RevokeReason.USER)
+        revoke(session, RevokeReason.USER)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
