@@ -22,6 +22,8 @@ The public entry points (everything else is internal and may change):
 - ``django_wxlogin.wechat.fake.FakeWeChat``: a WeChat server on loopback for tests and
   development (``python -m django_wxlogin.wechat.fake``).
 - The ``wxlogin_*`` management commands.
+
+ARCHITECTURE.md at the repository root maps the modules.
 """
 
 __version__ = "0.1.0"

@@ -7,6 +7,7 @@ functions too), so a cycle that only bites at a particular import order is caugh
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "django_wxlogin"
@@ -124,3 +125,37 @@ def test_only_the_wechat_package_speaks_http():
                     outside.append(f"{name}: {dotted}")
     assert outside == []
 
+
+def code_map() -> set[str]:
+    """The modules ARCHITECTURE.md's code map names, as paths from the repository root: each
+    ``### `dir/``` heading (the package itself), then list items that start with a
+    `` `module.py` `` relative to it."""
+    text = (PACKAGE.parent / "ARCHITECTURE.md").read_text()
+    section = text.split("## Code map", 1)[1].split("\n## ", 1)[0]
+    named, directory = set(), None
+    for line in section.splitlines():
+        heading = re.fullmatch(r"### `([\w/]+/)`", line)
+        if heading:
+            directory = heading.group(1)
+            named.add(directory + "__init__.py")  # a package is named by its heading
+        item = re.match(r"- `([\w/]+\.py)`", line)
+        if item and directory:
+            named.add(directory + item.group(1))
+    return named
+
+
+def package_modules() -> dict[str, bool]:
+    """Every module of the package but its migrations, and whether the code map must name it
+    (an empty ``__init__.py`` need not be)."""
+    root = PACKAGE.parent
+    return {path.relative_to(root).as_posix():
+            path.name != "__init__.py" or bool(path.read_text().strip())
+            for path in PACKAGE.rglob("*.py") if "migrations" not in path.parts}
+
+
+def test_architecture_md_names_every_module_and_only_modules_that_exist():
+    named, existing = code_map(), package_modules()
+    assert len(named) > 30  # the parser found the code map
+    assert sorted(named - set(existing)) == [], "ARCHITECTURE.md names modules that are gone"
+    unnamed = sorted(path for path, must in existing.items() if must and path not in named)
+    assert unnamed == [], "modules missing from ARCHITECTURE.md's code map"
