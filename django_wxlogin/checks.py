@@ -4,16 +4,15 @@
 from __future__ import annotations
 
 import importlib.util
-import ipaddress
 import re
 import sys
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 
 from .settings import APP_KEYS, DEFAULTS, wxlogin_settings
+from .wechat.client import is_loopback_url
 
 RATE_SETTINGS = ("LOGIN_RATE", "PASSWORD_RATE", "ACCOUNT_RATE", "PHONE_RATE", "AVATAR_RATE")
 PER_PROCESS_CACHES = (
@@ -162,18 +161,6 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
 
 
 FAKE_WECHAT_MODULES = ("django_wxlogin.fake_wechat", "django_wxlogin.wechat.fake")
-
-
-def is_loopback_url(url: str) -> bool:
-    """Whether ``url`` points at this machine: where the fake WeChat, or a stand-in, listens."""
-    host = (urlsplit(url).hostname or "").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return address.is_loopback or address.is_unspecified
 
 
 def _is_fake_wechat(url: str) -> bool:

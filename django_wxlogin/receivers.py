@@ -8,8 +8,9 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models.signals import post_delete, post_save
 
-from . import avatars, store
+from . import avatars
 from .models import RevokeReason, WxUser
+from .sessions.revocation import forget_user, revoke_user
 from .settings import wxlogin_settings
 
 
@@ -19,14 +20,14 @@ def _user_saved(sender: Any, instance: Any, created: bool = False, update_fields
     # hash upgrades clear it first): a change, not a rehash.
     if not created and getattr(instance, "_password", None) is not None \
             and wxlogin_settings.PASSWORD_CHANGE_REVOKES:
-        store.revoke_user(instance.pk, RevokeReason.PASSWORD_CHANGED)
+        revoke_user(instance.pk, RevokeReason.PASSWORD_CHANGED)
     if created or (update_fields is not None and set(update_fields) <= {"last_login"}):
         return  # a new user has nothing cached; last_login is a login's own bookkeeping
-    store.forget_user(instance.pk)
+    forget_user(instance.pk)
 
 
 def _user_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
-    store.forget_user(instance.pk)
+    forget_user(instance.pk)
 
 
 def _identity_deleted(sender: Any, instance: WxUser, **kwargs: Any) -> None:

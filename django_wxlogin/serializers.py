@@ -16,7 +16,7 @@ from . import avatars
 from .exceptions import InvalidSignature
 from .models import WxSession, WxUser
 from .settings import wxlogin_settings
-from .signatures import verify_raw_data
+from .wechat.signatures import verify_raw_data
 
 _CODE = re.compile(r"[\x21-\x7e]{1,128}")
 # Control (Cc), format (Cf: bidi overrides, zero-width characters) and line or paragraph

@@ -17,9 +17,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import accounts, audit, avatars, decryption, phone, signals, store, users, wechat
+from . import accounts, audit, avatars, signals, users
 from .authentication import WxTokenAuthentication
-from .code_lock import exchange_once
 from .exceptions import NoPhoneNumber, UnknownApp, exception_handler
 from .models import LoginMethod, RevokeReason, WxSession, WxUser
 from .parsers import JSONParser
@@ -35,6 +34,7 @@ from .serializers import (
     ProfileSerializer,
     SessionSerializer,
 )
+from .sessions.revocation import revoke, revoke_user
 from .settings import WxApp, wxlogin_settings
 from .throttling import (
     AvatarRateThrottle,
@@ -42,6 +42,9 @@ from .throttling import (
     PasswordRateThrottle,
     PhoneRateThrottle,
 )
+from .wechat import decryption, phone
+from .wechat.client import client
+from .wechat.code_lock import exchange_once
 
 
 class WxLoginAPIView(APIView):
@@ -120,7 +123,7 @@ class LoginView(WxLoginAPIView):
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         mini_program = _login_app(app, serializer.validated_data.get("app"))
-        identity = exchange_once(wechat.client(mini_program), serializer.validated_data["code"])
+        identity = exchange_once(client(mini_program), serializer.validated_data["code"])
         login = users.login(identity, appid=mini_program.appid, request=request)
         signals.send_login(request, login.wxuser.user, login.session, LoginMethod.WECHAT,
                            wxuser=login.wxuser if login.user_created else None)
@@ -205,7 +208,7 @@ class LogoutView(WxLoginAPIView):
 
     @extend_schema(request=None, responses={204: None, **errors(401, 405, 503)})
     def post(self, request: Request) -> Response:
-        store.revoke(request.auth, RevokeReason.LOGOUT)
+        revoke(request.auth, RevokeReason.LOGOUT)
         signals.send_logout(request, everywhere=False)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -215,7 +218,7 @@ class LogoutAllView(WxLoginAPIView):
 
     @extend_schema(request=None, responses={204: None, **errors(401, 405, 503)})
     def post(self, request: Request) -> Response:
-        store.revoke_user(request.user.pk, RevokeReason.LOGOUT_ALL)
+        revoke_user(request.user.pk, RevokeReason.LOGOUT_ALL)
         signals.send_logout(request, everywhere=True)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -278,7 +281,7 @@ class SessionDetailView(WxLoginAPIView):
         if not (pk.isascii() and pk.isdigit() and len(pk) <= 18):
             raise NotFound()
         session = get_object_or_404(WxSession.objects.live(), pk=int(pk), user=request.user)
-        store.revoke(session, RevokeReason.USER)
+        revoke(session, RevokeReason.USER)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

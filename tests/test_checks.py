@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from django_wxlogin.checks import check_settings
-from django_wxlogin.fake_wechat import FakeWeChat
+from django_wxlogin.wechat.fake import FakeWeChat
 
 from .conftest import BLOG, SHOP
 

@@ -7,9 +7,10 @@ import pytest
 from django.contrib.auth import get_user_model
 from django_redis import get_redis_connection
 
-from django_wxlogin import bind_tickets, store
+from django_wxlogin import bind_tickets
 from django_wxlogin.models import WxSession, WxUser
-from django_wxlogin.tokens import user_reference
+from django_wxlogin.sessions import codec, store
+from django_wxlogin.sessions.tokens import user_reference
 
 from .conftest import SHOP, bearer, fresh_code, log_in
 
@@ -97,6 +98,6 @@ def test_the_warm_path_refuses_an_inactive_cached_user(api):
     user.is_active = False
     redis = get_redis_connection("default")
     name = next(k for k in redis.keys("*") if k.endswith(f":u:{user.pk}".encode()))
-    redis.set(name, redis.get(name)[:store.NONCE_LENGTH] + store._pack_user(user), keepttl=True)
+    redis.set(name, redis.get(name)[:codec.NONCE_LENGTH] + codec.pack_user(user), keepttl=True)
     response = api.get("/whoami/", **bearer(token))
     assert response.status_code == 401 and response.json()["code"] == "user_inactive"
