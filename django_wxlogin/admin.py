@@ -26,7 +26,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from .models import RevokeReason, WxSession, WxUser
+from .sessions import outbox
 from .sessions.revocation import revoke_batched
+from .settings import wxlogin_settings
 
 SESSIONS_SHOWN = 20
 
@@ -62,7 +64,13 @@ class RevokeActionsMixin:
         return request.user.has_perm(f"{opts.app_label}.{get_permission_codename('change', opts)}")
 
     def revoke_and_report(self, request: HttpRequest, sessions: QuerySet) -> None:
+        undelivered = outbox.undelivered()
         count = revoke_batched(sessions, RevokeReason.ADMIN)
+        if outbox.undelivered() > undelivered:
+            self.message_user(  # type: ignore[attr-defined]
+                request, _("The cache could not be reached: the sessions are revoked, and the "
+                           "servers will refuse them within %(seconds)s seconds.")
+                % {"seconds": wxlogin_settings.REVOCATION_SYNC_INTERVAL}, messages.WARNING)
         self.message_user(  # type: ignore[attr-defined]
             request,
             ngettext("Revoked %(count)d session.", "Revoked %(count)d sessions.", count)

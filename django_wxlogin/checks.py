@@ -154,6 +154,12 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
             or retry_after < 0:
         messages.append(Error("WXLOGIN['CACHE_RETRY_AFTER'] must be a number of seconds >= 0.",
                               id="wxlogin.E020"))
+    sync = wxlogin_settings.REVOCATION_SYNC_INTERVAL
+    if isinstance(sync, bool) or not isinstance(sync, int | float) or not 0 < sync <= 300:
+        messages.append(Error(
+            "WXLOGIN['REVOCATION_SYNC_INTERVAL'] must be a number of seconds, above 0 and at "
+            "most 300.", hint="A few seconds: the longest a revocation made without Redis may "
+            "take to reach every server.", id="wxlogin.E023"))
     messages.extend(_check_rates())
     messages.extend(_check_openapi())
     messages.extend(_check_accounts())

@@ -70,6 +70,23 @@ class RevokeReason(models.TextChoices):
     PASSWORD_CHANGED = "password", _("the password changed")
 
 
+class PendingInvalidation(models.Model):
+    """Cache entries a committed revocation could not void (its process could not reach
+    Redis). Any process that can reach Redis voids them and deletes the row, each checking at
+    most every ``REVOCATION_SYNC_INTERVAL`` seconds (see ``sessions.outbox``)."""
+
+    id = models.BigAutoField(primary_key=True)
+    names = models.TextField(_("cache entries"))  # space-separated entry names
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("pending cache invalidation")
+        verbose_name_plural = _("pending cache invalidations")
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S}: {self.names}"
+
+
 class LoginMethod(models.TextChoices):
     """How a session was opened: by WeChat (login/, bind/) or by a password (login/password/)."""
 

@@ -41,6 +41,10 @@ DEFAULTS: dict[str, Any] = {
     # After a cache failure, each process leaves the cache alone this many seconds (serving
     # from the database meanwhile): one timeout per interval instead of several per request.
     "CACHE_RETRY_AFTER": 5,
+    # Revocations whose process could not reach Redis are recorded in the database; each
+    # process that can reach it applies them, checking at most once per this many seconds:
+    # the longest such a revoked token may still be accepted.
+    "REVOCATION_SYNC_INTERVAL": 2,
     # A session's "last seen" is written at most once per this many seconds.
     "LAST_SEEN_INTERVAL": 60,
     # Dotted path of the callable that makes the Django user for a first login.

@@ -180,6 +180,12 @@ def test_ipv6_prefix(settings, good):
         assert _only(settings, **good, THROTTLE_IPV6_PREFIX=bad) == ["wxlogin.E022"], bad
 
 
+def test_revocation_sync_interval(settings, good):
+    assert _only(settings, **good, REVOCATION_SYNC_INTERVAL=0.5) == []
+    for bad in (0, -1, 301, "2", None, True):
+        assert _only(settings, **good, REVOCATION_SYNC_INTERVAL=bad) == ["wxlogin.E023"], bad
+
+
 def test_cache_retry_after(settings, good):
     assert _only(settings, **good, CACHE_RETRY_AFTER=0) == []
     assert _only(settings, **good, CACHE_RETRY_AFTER=2.5) == []

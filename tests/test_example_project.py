@@ -71,11 +71,13 @@ DEVELOPMENT = {"DJANGO_DEBUG": "true", "WXLOGIN_FAKE_WECHAT": "1"}
 
 
 def example_env(directory: Path, settings: dict[str, str]) -> dict[str, str]:
-    """The environment of an example project in ``directory`` (SQLite there) with ``settings``:
+    """The environment of an example project in ``directory`` (SQLite there, unless
+    ``settings`` name a DATABASE_URL) with ``settings``:
     nothing of this process's own DJANGO_ and WXLOGIN_ variables."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "WXLOGIN_"))}
     env.update(DATABASE_URL=f"sqlite:///{directory}/db.sqlite3", PYTHONPATH=str(ROOT),
-               DJANGO_SETTINGS_MODULE="example_project.settings", **settings)
+               DJANGO_SETTINGS_MODULE="example_project.settings")
+    env.update(settings)
     return env
 
 

@@ -3,7 +3,8 @@
 Every revocation marks rows revoked in the database (the truth), and after the transaction
 commits deletes the sessions' cache entries and their users' generations, so every other entry
 of those users stops being trusted too, then sends ``session_revoked``. A delete that fails is
-retried before the process's next cache read (:mod:`.entries`).
+retried before the process's next cache read (:mod:`.entries`) and recorded for the other
+processes (:mod:`.outbox`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from django.utils import timezone
 from .. import signals
 from ..models import RevokeReason, WxSession
 from .batches import pk_batches
-from .entries import delete_or_retry_later, entries_for, entry_name
+from .entries import entry_name
+from .outbox import deliver
 from .tokens import digest_key
 
 
@@ -79,7 +81,7 @@ def _revoke_rows(queryset: Any, reason: str) -> list[str]:
     if rows:
         names = [entry_name("s", digest_key(d)) for _, _, d in rows] + \
             [entry_name(kind, u) for u in {u for _, u, _ in rows} for kind in ("n", "u")]
-        transaction.on_commit(lambda: delete_or_retry_later(entries_for(), names))
+        transaction.on_commit(lambda: deliver(names))
         _announce(rows, reason)
     return [d for _, _, d in rows]
 
@@ -129,4 +131,4 @@ def forget_user(user_pk: object) -> None:
     """Void the user's cache entries once the transaction commits (the user was saved or
     deleted), so ``is_active`` and deletions take effect on the next request."""
     names = [entry_name("n", user_pk), entry_name("u", user_pk)]
-    transaction.on_commit(lambda: delete_or_retry_later(entries_for(), names))
+    transaction.on_commit(lambda: deliver(names))

@@ -3,12 +3,16 @@
 A warm request reads a session's three cache entries (the user's generation ``n``, the user
 ``u`` and the session ``s``; their bytes: :mod:`.codec`) in one round trip (:mod:`.entries`)
 and trusts them only when their nonces agree and ``n`` was written under the Redis run_id this
-process sees now. Revoking a session, or saving or deleting its user, deletes ``n`` after the
-database commits (:mod:`.revocation`; a login that revokes replaces it with a new generation in
-the write that stores the new session), which voids every entry of that user at once; a refill
-fixes ``n`` *before* it reads the database, so a revocation that lands during a refill always
-wins. A stale entry that outlives a failed delete or comes back with an older Redis snapshot is
-therefore never trusted again. Any cache failure falls back to the database.
+process sees now. Revoking a session, or saving or deleting its user, replaces ``n`` with a
+tombstone after the database commits (:mod:`.revocation`; a login that revokes replaces it with
+a new generation in the write that stores the new session), which voids every entry of that user
+at once. A cache miss writes nothing until the database has found a live session (a made-up
+token costs one query and no write), then refills in one compare-and-set that fails if ``n``
+changed since it was read before the database was asked: a revocation that lands during a
+refill always wins. A stale entry that outlives a failed delete or comes back with an older
+Redis snapshot is therefore never trusted again; one whose delete could not reach Redis is
+voided by the other processes within ``REVOCATION_SYNC_INTERVAL`` (:mod:`.outbox`). Any cache
+failure falls back to the database.
 
 ``request.user.password`` is a deferred field: the password hash never leaves the database.
 """
@@ -41,14 +45,8 @@ from .codec import (
     unpack_session,
     unpack_user,
 )
-from .entries import (
-    Entries,
-    cache_failed,
-    delete_or_retry_later,
-    entries_for,
-    entry_name,
-    read_entries,
-)
+from .entries import Entries, cache_failed, entries_for, entry_name, read_entries
+from .outbox import deliver, drain_if_due
 from .revocation import revoke_replaced_sessions
 from .tokens import digest_key, make_token, token_digest, token_digest_and_key, user_reference
 
@@ -112,6 +110,7 @@ def authenticate(token: str, conf: dict[str, Any] | None = None) -> tuple[Any, W
         raise InvalidToken()
     if conf is None:
         conf = wxlogin_settings.user_settings
+    drain_if_due()
     digest, key = token_digest_and_key(token)
     prefix = conf.get("CACHE_KEY_PREFIX", DEFAULTS["CACHE_KEY_PREFIX"])
     sname = f"{prefix}:s:{key}"
@@ -139,34 +138,30 @@ def authenticate(token: str, conf: dict[str, Any] | None = None) -> tuple[Any, W
     return _authenticate_from_database(digest, user_ref, entries, gen, run_id, conf)
 
 
-def _current_generation(entries: Entries, nname: str, gen: bytes | None, run_id: str,
-                        ttl: int) -> str | None:
-    """The user's current nonce, made first if need be; None if the cache is failing."""
+def _refill(entries: Entries, user_ref: str, gen: bytes | None, run_id: str, row: WxSession,
+            sname: str, conf: dict[str, Any]) -> str | None:
+    """Cache a session the database has just found live, under the user's generation as it
+    was read before the database was asked (``gen``); the nonce, or None when a revocation
+    changed the generation meanwhile (or the cache failed): then nothing is written."""
+    current = bool(gen) and gen[NONCE_LENGTH:] == run_id.encode()  # type: ignore[index]
+    nonce = gen[:NONCE_LENGTH].decode() if current else new_nonce()  # type: ignore[index]
     try:
-        if gen and gen[NONCE_LENGTH:] == run_id.encode():
-            return gen[:NONCE_LENGTH].decode()
-        nonce = new_nonce()
-        value = f"{nonce}{run_id}".encode()
-        if gen is None and not entries.add(nname, value, ttl):
-            gen = entries.get(nname)
-            if gen and gen[NONCE_LENGTH:] == run_id.encode():
-                return gen[:NONCE_LENGTH].decode()
-        entries.set_many({nname: value}, ttl)
-        return nonce
+        written = entries.refill(
+            entry_name("n", user_ref, conf), gen, None if current else f"{nonce}{run_id}".encode(),
+            {sname: pack_session(nonce, row),
+             entry_name("u", user_ref, conf): nonce.encode() + pack_user(row.user)},
+            _seconds_left(row), wxlogin_settings.token_ttl_seconds)
     except Exception as exc:
         cache_failed(exc)
         return None
+    return nonce if written else None
 
 
 def _authenticate_from_database(digest: str, user_ref: str, entries: Entries | None,
                                 gen: bytes | None, run_id: str,
                                 conf: dict[str, Any]) -> tuple[Any, WxSession]:
     """``authenticate`` on a cache miss: the database decides, then the entries are refilled
-    under the user's generation (fixed before the read, see the module's docstring)."""
-    nonce = None
-    if entries is not None:
-        nonce = _current_generation(entries, entry_name("n", user_ref, conf), gen, run_id,
-                                    wxlogin_settings.token_ttl_seconds)
+    (see the module's docstring)."""
     row = WxSession.objects.select_related("user").filter(digest=digest).first()
     if row is None or str(row.user_id) != user_ref:
         raise InvalidToken()
@@ -177,15 +172,7 @@ def _authenticate_from_database(digest: str, user_ref: str, entries: Entries | N
     if not row.user.is_active:
         raise UserInactive()
     sname = entry_name("s", digest_key(digest), conf)
-    if nonce is not None:
-        try:
-            entries.set_many({
-                sname: pack_session(nonce, row),
-                entry_name("u", user_ref, conf): nonce.encode() + pack_user(row.user),
-            }, _seconds_left(row))
-        except Exception as exc:
-            cache_failed(exc)
-            nonce = None
+    nonce = None if entries is None else _refill(entries, user_ref, gen, run_id, row, sname, conf)
     if now - last_seen >= conf.get("LAST_SEEN_INTERVAL", DEFAULTS["LAST_SEEN_INTERVAL"]):
         _record_last_seen(entries, sname, nonce, row, now)
     return row.user, row
@@ -239,4 +226,4 @@ def _cache_login(row: WxSession, replaced: list[str]) -> None:
         }, wxlogin_settings.token_ttl_seconds, delete=doomed)
     except Exception as exc:
         cache_failed(exc)
-        delete_or_retry_later(entries, [entry_name("n", row.user_id), *doomed])
+        deliver([entry_name("n", row.user_id), *doomed])
