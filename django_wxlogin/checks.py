@@ -19,6 +19,7 @@ PER_PROCESS_CACHES = (
     "django.core.cache.backends.filebased.FileBasedCache",
 )
 ACCESS_TOKEN_ENDPOINTS = ("stable", "classic")
+CLUSTER_CLIENT = "django_wxlogin.cache_clients.RedisClusterClient"
 _APP_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")  # a URL segment: login/<app>/
 RESERVED_APP_NAME = "password"  # login/password/ is the password login
 
@@ -152,8 +153,29 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
         messages.append(Error("WXLOGIN['CACHE_RETRY_AFTER'] must be a number of seconds >= 0.",
                               id="wxlogin.E020"))
     messages.extend(_check_rates())
+    messages.extend(_check_scale(caches.get(alias, {})))
     messages.extend(_check_openapi())
     messages.extend(_check_accounts())
+    return messages
+
+
+def _check_scale(cache: dict[str, Any]) -> list[Any]:
+    """Read replicas and Redis Cluster: the primary exists, and the session keys' hash tags
+    (``{<user>}``) are the only braces in their names."""
+    messages: list[Any] = []
+    alias = wxlogin_settings.PRIMARY_DATABASE
+    if alias is not None and alias not in settings.DATABASES:
+        messages.append(Error(
+            f"WXLOGIN['PRIMARY_DATABASE'] names no database: {alias!r}.",
+            hint="The alias of the primary in DATABASES, or None for the router's write "
+                 "database.", id="wxlogin.E021"))
+    prefixes = f"{cache.get('KEY_PREFIX', '')}{wxlogin_settings.CACHE_KEY_PREFIX}"
+    if cache.get("OPTIONS", {}).get("CLIENT_CLASS") == CLUSTER_CLIENT and \
+            ("{" in prefixes or "}" in prefixes):
+        messages.append(Error(
+            "The session cache is a Redis Cluster and its key prefix (CACHES KEY_PREFIX or "
+            "WXLOGIN CACHE_KEY_PREFIX) has a brace: the keys of one user would not share a "
+            "slot.", hint="Drop the braces from the prefixes.", id="wxlogin.E022"))
     return messages
 
 

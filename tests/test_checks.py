@@ -154,3 +154,22 @@ def test_cache_retry_after(settings, good):
     assert _only(settings, **good, CACHE_RETRY_AFTER=2.5) == []
     for bad in (-1, "5", None, True):
         assert _only(settings, **good, CACHE_RETRY_AFTER=bad) == ["wxlogin.E020"], bad
+
+
+# Read replicas and Redis Cluster.
+
+def test_primary_database_must_name_a_database(settings, good):
+    assert _only(settings, **good, PRIMARY_DATABASE="default") == []
+    assert _only(settings, **good, PRIMARY_DATABASE="primary") == ["wxlogin.E021"]
+
+
+def test_braces_in_the_key_prefix_of_a_cluster_cache_are_refused(settings, good):
+    cluster = {**settings.CACHES["default"], "OPTIONS": {
+        "CLIENT_CLASS": "django_wxlogin.cache_clients.RedisClusterClient"}}
+    settings.CACHES = {"default": cluster}
+    assert _only(settings, **good) == []
+    assert _only(settings, **good, CACHE_KEY_PREFIX="wx{app}") == ["wxlogin.E022"]
+    settings.CACHES = {"default": {**cluster, "KEY_PREFIX": "shop{1"}}
+    assert _only(settings, **good) == ["wxlogin.E022"]
+    settings.CACHES = {"default": {**settings.CACHES["default"], "OPTIONS": {}}}
+    assert _only(settings, **good) == []
