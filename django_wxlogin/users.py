@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -60,7 +60,27 @@ def _user_of_unionid(unionid: str | None, appid: str) -> Any:
     return linked.user if linked else None
 
 
-def login(identity: Code2SessionResult, *, appid: str, request: Any = None) -> Login:
+def _is_deadlock(exc: OperationalError) -> bool:
+    """MySQL's and MariaDB's error 1213, PostgreSQL's SQLSTATE 40P01: the database chose this
+    transaction as a deadlock's victim and rolled it back, so running it again is safe."""
+    return (bool(exc.args) and exc.args[0] == 1213) or \
+        getattr(exc.__cause__, "sqlstate", None) == "40P01"
+
+
+def login(identity: Code2SessionResult, *, appid: str, request: Any = None,
+          attempts: int = 3) -> Login:
+    """``_login_once``, run again when it lost a deadlock, as it may when several first logins
+    of one user race on MySQL or MariaDB (unless a transaction of the caller's encloses it:
+    then that whole transaction is what must run again)."""
+    try:
+        return _login_once(identity, appid=appid, request=request)
+    except OperationalError as exc:
+        if attempts <= 1 or not _is_deadlock(exc) or transaction.get_connection().in_atomic_block:
+            raise
+    return login(identity, appid=appid, request=request, attempts=attempts - 1)
+
+
+def _login_once(identity: Code2SessionResult, *, appid: str, request: Any = None) -> Login:
     """Record a successful code2Session and issue a token, all in one transaction.
 
     A first login in one mini program joins the user of another that shares the unionid.

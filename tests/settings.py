@@ -1,7 +1,8 @@
 """Settings of the test suite: the real PostgreSQL and Redis of the machine.
 
-``TEST_DATABASE_URL`` and ``TEST_REDIS_URL`` point elsewhere; nothing falls back to SQLite or a
-local-memory cache, so a missing service fails the run.
+``TEST_DATABASE_URL`` and ``TEST_REDIS_URL`` point elsewhere (``mysql://root@127.0.0.1:3306/test``
+runs it on MySQL or MariaDB); nothing falls back to SQLite or a local-memory cache, so a missing
+service fails the run.
 """
 
 import os
@@ -48,6 +49,10 @@ TEMPLATES = [{
 DATABASES = {"default": dj_database_url.parse(
     os.environ.get("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
 )}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":
+    # utf8mb4, as README tells MySQL users: emoji nicknames need four bytes a character.
+    DATABASES["default"]["OPTIONS"] = {"charset": "utf8mb4"}
+    DATABASES["default"]["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
 CACHES = {"default": {
     "BACKEND": "django_redis.cache.RedisCache",

@@ -206,13 +206,16 @@ def test_progress_bar_only_on_a_terminal(tokens, capsys):
     assert "2/2" in capsys.readouterr().err
 
 
+_SCHEMES = {"postgresql": "postgres", "mysql": "mysql"}
+
+
 def _manage(*args: str) -> subprocess.CompletedProcess:
     """Run a command in a real process against this test's database, as an operator would."""
     db = connection.settings_dict
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings",
            "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
-           "TEST_DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:"
-                                f"{db['PORT']}/{db['NAME']}"}
+           "TEST_DATABASE_URL": f"{_SCHEMES[connection.vendor]}://{db['USER']}:"
+                                f"{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"}
     return subprocess.run([sys.executable, "-m", "django", *args], env=env, text=True,
                           capture_output=True, timeout=60, check=False)
 

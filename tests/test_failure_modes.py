@@ -47,16 +47,29 @@ def test_everything_works_from_the_database_while_redis_is_down(
     assert api.get("/whoami/", **bearer(token)).status_code == 401
 
 
+def _kill_this_connection() -> None:
+    """End this test's database connection from another one, as a server restart would."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT pg_backend_pid()")
+            with psycopg.connect(host="127.0.0.1", user="postgres", dbname="postgres",
+                                 autocommit=True) as admin:
+                admin.execute("SELECT pg_terminate_backend(%s)", [cursor.fetchone()[0]])
+            return
+        cursor.execute("SELECT CONNECTION_ID()")
+        other = connection.copy()
+        try:
+            with other.cursor() as admin:
+                admin.execute(f"KILL CONNECTION {int(cursor.fetchone()[0])}")
+        finally:
+            other.close()
+
+
 def test_a_lost_database_connection_is_a_503_and_warm_tokens_still_work(api, login):
     """The database backend of this request dies: no 500, no traceback, a clear 503."""
     token = login("vera").json()["token"]
     assert api.get("/whoami/", **bearer(token)).status_code == 200
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    with psycopg.connect(host="127.0.0.1", user="postgres", dbname="postgres",
-                         autocommit=True) as admin:
-        admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+    _kill_this_connection()
     assert api.get("/whoami/", **bearer(token)).status_code == 200  # the cache alone
     later = timezone.now() + timedelta(minutes=5)  # due for a last-seen write, which fails
     with time_machine.travel(later, tick=False):

@@ -10,13 +10,11 @@ fast; raise ``FUZZ_EXAMPLES`` for a longer local run.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 import requests
 import schemathesis
-import yaml
-from django.core.management import call_command
+from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
@@ -26,19 +24,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 
 
-@pytest.fixture(scope="module")
-def openapi_document(tmp_path_factory) -> dict:
-    target = Path(tmp_path_factory.mktemp("schema")) / "schema.yml"
-    call_command("spectacular", "--urlconf", "tests.schema_urls", "--file", str(target))
-    return yaml.safe_load(target.read_text())
-
-
-@pytest.fixture
-def api_schema(openapi_document):
-    return schemathesis.openapi.from_dict(openapi_document)
-
-
-schema = schemathesis.pytest.from_fixture("api_schema")
+# Built at collection (pytest-django has set Django up by then): schemathesis's lazy
+# ``from_fixture`` loader relies on a pytest internal that pytest 9.1 removed.
+schema = schemathesis.openapi.from_dict(
+    SchemaGenerator(urlconf="tests.schema_urls").get_schema(request=None, public=True)
+)
 
 
 @pytest.fixture

@@ -118,6 +118,15 @@ def test_profile_json_update(api, login):
     assert "session_key" not in profile
 
 
+def test_emoji_nicknames_round_trip(api, login):
+    """Four-byte characters survive the database (utf8mb4 on MySQL and MariaDB)."""
+    token = login().json()["token"]
+    response = api.patch("/wx/profile/", {"nickname": "小明🐱"}, format="json", **bearer(token))
+    assert response.status_code == 200, response.content
+    assert WxUser.objects.get().nickname == "小明🐱"
+    assert api.get("/wx/profile/", **bearer(token)).json()["nickname"] == "小明🐱"
+
+
 def _png(size=(8, 8)) -> io.BytesIO:
     buffer = io.BytesIO()
     Image.new("RGB", size, "red").save(buffer, "PNG")
