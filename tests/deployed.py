@@ -15,10 +15,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
+import MySQLdb
 import psycopg
-import pymysql
 import requests
 
 from .deployments import wait_for
@@ -28,32 +27,41 @@ ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = (3.0, 15.0)  # connect, read: no request hangs a test
 
 
+MARIADB = {"ENGINE": "django.db.backends.mysql", "HOST": "127.0.0.1", "PORT": 3306,
+           "USER": "root", "PASSWORD": ""}
+
+
 @contextlib.contextmanager
-def database(base_url: str, suffix: str) -> Iterator[str]:
-    """A new, empty database next to ``base_url``'s (PostgreSQL, or MariaDB/MySQL in utf8mb4),
-    named after it plus ``suffix``; dropped afterwards. Its URL."""
-    url = urlsplit(base_url)
-    name = url.path.lstrip("/") + suffix
-    if url.scheme.startswith("mysql"):
+def database(config: dict[str, Any], suffix: str) -> Iterator[str]:
+    """A new, empty database on the server a Django ``DATABASES`` entry names (PostgreSQL, or
+    MariaDB/MySQL in utf8mb4), called its NAME plus ``suffix``, dropped afterwards; its URL."""
+    name = f"{config['NAME']}{suffix}"
+    host, user, password = config["HOST"] or "127.0.0.1", config["USER"], config["PASSWORD"]
+    if config["ENGINE"] == MARIADB["ENGINE"]:
+        port = int(config["PORT"] or 3306)
+
         def admin(sql: str) -> None:
-            with pymysql.connect(host=url.hostname, port=url.port or 3306,
-                                 user=url.username or "root", password=url.password or "",
-                                 autocommit=True) as conn, conn.cursor() as cursor:
-                cursor.execute(sql)
-        create = (f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 "
-                  "COLLATE utf8mb4_unicode_ci")
-        drop = f"DROP DATABASE IF EXISTS `{name}`"
+            conn = MySQLdb.connect(host=host, port=port, user=user, password=password or "")
+            try:
+                conn.cursor().execute(sql)
+            finally:
+                conn.close()
+        create = f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+        drop, scheme = f"DROP DATABASE IF EXISTS `{name}`", "mysql"
     else:
+        port = int(config["PORT"] or 5432)
+
         def admin(sql: str) -> None:
-            with psycopg.connect(host=url.hostname, port=url.port or 5432, dbname="postgres",
-                                 user=url.username, password=url.password,
-                                 autocommit=True) as conn:
+            with psycopg.connect(host=host, port=port, dbname="postgres", user=user,
+                                 password=password or None, autocommit=True) as conn:
                 conn.execute(sql)
-        create, drop = f'CREATE DATABASE "{name}"', f'DROP DATABASE IF EXISTS "{name}" (FORCE)'
+        create = f'CREATE DATABASE "{name}"'
+        drop, scheme = f'DROP DATABASE IF EXISTS "{name}" (FORCE)', "postgres"
     admin(drop)
     admin(create)
+    credentials = f"{user}:{password}" if password else user
     try:
-        yield urlunsplit(url._replace(path=f"/{name}"))
+        yield f"{scheme}://{credentials}@{host}:{port}/{name}"
     finally:
         admin(drop)
 

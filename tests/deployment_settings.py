@@ -5,7 +5,7 @@ under gunicorn): ``example_project.settings`` and, from the environment,
 - ``REDIS_CLUSTER_URLS``: nodes of a Redis Cluster (comma-separated) for the cache;
 - ``REDIS_SENTINELS``: ``host:port`` of sentinels (comma-separated) watching the primary named
   ``REDIS_SENTINEL_SERVICE``, for the cache;
-- a ``mysql://`` ``DATABASE_URL``: MariaDB or MySQL through PyMySQL, in utf8mb4;
+- a ``mysql://`` ``DATABASE_URL``: MariaDB or MySQL, in utf8mb4;
 - ``WXLOGIN_CACHE_RETRY_AFTER``.
 """
 
@@ -19,9 +19,6 @@ from example_project.settings import CACHES, DATABASES, LOGGING, WXLOGIN
 CACHE_OPTIONS = {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5}
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":
-    import pymysql
-
-    pymysql.install_as_MySQLdb()
     DATABASES["default"]["OPTIONS"] = {"charset": "utf8mb4"}
 
 if os.environ.get("REPLICA_DATABASE_URL"):
