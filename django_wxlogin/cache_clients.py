@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+import redis
 from django.core.exceptions import ImproperlyConfigured
 from django_redis.client import DefaultClient
 from django_redis.exceptions import ConnectionInterrupted
@@ -29,6 +30,8 @@ from redis.cluster import ClusterNode, RedisCluster
 from redis.exceptions import RedisError
 
 REPLICA_READS = ("read_from_replicas", "load_balancing_strategy")
+# redis-py runs MULTI/EXEC on a cluster since 6.1 (6.2 undid 6.1's change to TLS hostname checks).
+CLUSTER_TRANSACTIONS = (6, 2)
 
 
 class RedisClusterClient(DefaultClient):
@@ -56,6 +59,10 @@ class RedisClusterClient(DefaultClient):
 
     def connect(self, index: int = 0) -> RedisCluster:
         """A ``RedisCluster`` that knows every node ``LOCATION`` names."""
+        if tuple(map(int, redis.__version__.split(".")[:2])) < CLUSTER_TRANSACTIONS:
+            raise ImproperlyConfigured(
+                f"RedisClusterClient needs redis-py 6.2 or newer (MULTI/EXEC on a cluster), "
+                f'not {redis.__version__}: pip install "django-wxlogin[cluster]"')
         options = self.connection_factory.make_connection_params(self._server[0])
         options.pop("url")
         extra = dict(self._options.get("REDIS_CLIENT_KWARGS", {}))
