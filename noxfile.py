@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import nox
 
-nox.options.default_venv_backend = "venv"
+nox.options.default_venv_backend = "uv|venv"  # uv installs in seconds where it is there
 nox.options.sessions = ["tests"]
 
 # Django -> the Pythons it supports.
