@@ -1,4 +1,4 @@
-"""The example project under gunicorn, driven by README's own curl examples."""
+"""The example project under gunicorn, driven by the curl examples of README and the docs."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -15,31 +16,53 @@ from pathlib import Path
 import pytest
 import requests
 
+from .docs_blocks import ROOT, TRANSLATIONS, as_run_here, block_settings, code_blocks, runnable
 from .services import RedisServer, free_port
 
-ROOT = Path(__file__).resolve().parent.parent
-LOGIN = (
-    'TOKEN=$(curl -s -X POST http://127.0.0.1:8000/wx/login/ -H "Content-Type: application/json" '
-    "-d \"{\\\"code\\\": \\\"readme.$RANDOM$RANDOM\\\"}\" "
-    "| python3 -c 'import json,sys; print(json.load(sys.stdin)[\"token\"])')"
-)
+# The pages whose shell blocks run against the example project: README and the English docs
+# (tests/test_docs.py checks that each translation runs the very same commands).
+PAGES = [english for english, _ in TRANSLATIONS]
+KNOWN_SETTINGS = {"WXLOGIN_REQUIRE_ACCOUNT", "WXLOGIN_APPS"}  # those the example project reads
 
 
-SETTINGS = re.compile(r"\b(WXLOGIN_[A-Z_]+)=([^\s:;,()]+)")
+def page_blocks(page: Path) -> list[str]:
+    """A page's blocks that run, in order, against the example project as it starts."""
+    return [b for b in code_blocks(page, "sh") if runnable(b) and not block_settings(b)]
 
 
-def readme_curl_blocks() -> list[str]:
-    readme = (ROOT / "README.md").read_text()
-    blocks = re.findall(r"```sh\n(.*?)```", readme, flags=re.S)
-    # Blocks that start servers of their own (runserver, a shared fake) are run by hand.
-    return [b for b in blocks if "curl" in b and "127.0.0.1:8000" in b and "runserver" not in b]
+def settings_blocks() -> list[str]:
+    """Blocks that need the example project restarted with other settings."""
+    return [b for page in PAGES for b in code_blocks(page, "sh")
+            if runnable(b) and block_settings(b)]
 
 
-def block_settings(block: str) -> tuple[tuple[str, str], ...]:
-    """The example project's settings a block asks for in its first line, a comment such as
-    ``# With WXLOGIN_REQUIRE_ACCOUNT=true:``; () for the defaults."""
-    first = block.splitlines()[0]
-    return tuple(sorted(SETTINGS.findall(first))) if first.startswith("#") else ()
+def run_script(script: str, url: str, env: dict, directory: Path) -> subprocess.CompletedProcess:
+    """A docs script in bash, as pasted into one terminal, with this server's URL and free ports
+    for the servers it starts itself; whatever it leaves running is stopped."""
+    script = as_run_here(script).replace("http://127.0.0.1:8000", url)
+    for port in ("8001", "8090"):  # a second server, a shared fake WeChat
+        script = re.sub(rf"(?<=127\.0\.0\.1:){port}\b|(?<=--port ){port}\b|(?<=runserver ){port}\b",
+                        str(free_port()), script)
+    process = subprocess.Popen(["bash", "-c", script], cwd=directory, env=env, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               start_new_session=True)
+    try:
+        stdout, stderr = process.communicate(timeout=240)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+def last_json(output: str) -> dict:
+    """The last JSON object of curl output (answers follow each other without a newline)."""
+    decoder, position, found = json.JSONDecoder(), 0, {}
+    while (start := output.find("{", position)) != -1:
+        try:
+            found, position = decoder.raw_decode(output, start)
+        except ValueError:
+            position = start + 1
+    return found
 
 
 @contextlib.contextmanager
@@ -96,33 +119,37 @@ def example_servers(tmp_path_factory):
         yield get
 
 
-def test_readme_has_curl_examples():
-    blocks = readme_curl_blocks()
-    assert len(blocks) >= 6
-    assert [block_settings(b) for b in blocks if block_settings(b)] == [
-        (("WXLOGIN_REQUIRE_ACCOUNT", "true"),)]
+def test_the_docs_have_curl_examples():
+    counts = {page.name: len(page_blocks(page)) for page in PAGES}
+    assert counts["README.md"] >= 1 and counts["quickstart.md"] >= 1
+    assert counts["api.md"] >= 12 and counts["operations.md"] >= 1
+    asked = {name for b in settings_blocks() for name, _ in block_settings(b)}
+    assert asked and asked <= KNOWN_SETTINGS, asked
 
 
-@pytest.mark.parametrize("index", range(len(readme_curl_blocks())))
-def test_readme_curl_examples_work_as_written(example_servers, index):
-    block = readme_curl_blocks()[index]
-    settings = block_settings(block)
-    url, env, directory = example_servers(settings)
-    if settings:
-        # Other settings may refuse the WeChat login (REQUIRE_ACCOUNT) and the block show that
-        # refusal on its way: no token first, HTTP errors allowed, but it must end logged in.
-        script = "set -euo pipefail\n" + block
-        script = script.replace("curl -s", "curl -s -S")
-    else:
-        # Each block runs in a fresh shell with a token, and any HTTP error fails it.
-        script = "set -euo pipefail\n" + LOGIN + "\n" + block
-        script = script.replace("curl -s", "curl -s -S --fail-with-body")
-    script = script.replace("http://127.0.0.1:8000", url)
-    result = subprocess.run(["bash", "-c", script], cwd=directory, env=env,
-                            capture_output=True, text=True, timeout=60)
+@pytest.mark.parametrize("page", [p for p in PAGES if page_blocks(p)], ids=lambda p: p.name)
+def test_curl_examples_work_pasted_in_order(example_servers, page):
+    """A page's blocks, pasted in order into one fresh terminal next to the running example
+    project: each works, and none spoils a later one (any HTTP error fails, except where a
+    block prints the status itself with ``-w``)."""
+    url, env, directory = example_servers()
+    script = "set -euo pipefail\n" + "\n".join(page_blocks(page))
+    script = re.sub(r"curl -s (?!-w)", "curl -s -S --fail-with-body ", script)
+    result = run_script(script, url, env, directory)
+    assert result.returncode == 0, f"{page.name}\n---\n{result.stdout}\n{result.stderr}"
+
+
+@pytest.mark.parametrize("index", range(len(settings_blocks())))
+def test_curl_examples_with_other_settings_work(example_servers, index):
+    """Blocks for the example project restarted with other settings: such settings may refuse
+    a WeChat login (REQUIRE_ACCOUNT) and the block show the refusal on its way, so HTTP errors
+    are allowed, but the block must end logged in."""
+    block = settings_blocks()[index]
+    url, env, directory = example_servers(block_settings(block))
+    result = run_script("set -euo pipefail\n" + block.replace("curl -s", "curl -s -S"),
+                        url, env, directory)
     assert result.returncode == 0, f"{block}\n---\n{result.stdout}\n{result.stderr}"
-    if settings:
-        assert "token" in json.loads(result.stdout.splitlines()[-1]), result.stdout
+    assert "token" in last_json(result.stdout), result.stdout
 
 
 def test_login_through_gunicorn(example_servers):
