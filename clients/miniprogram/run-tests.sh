@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The mini-program client's checks, as CI runs them: install from the lockfile, type-check,
+# build, then test the build against the example project under gunicorn on PostgreSQL and
+# Redis (started, migrated and stopped by the test run; see test/run.mjs).
+#
+#   PYTHON                            the interpreter serving the example project (python3)
+#   WXLOGIN_CLIENT_TEST_DATABASE_URL  postgres://postgres@127.0.0.1:5432/wt_client (created if missing)
+#   WXLOGIN_CLIENT_TEST_REDIS_URL     redis://127.0.0.1:6379/2 (never flushed)
+#   WXLOGIN_CLIENT_TEST_MEDIA_ROOT    /tmp/media-client (uploaded avatars)
+#
+# Arguments go to the test run: ./run-tests.sh test/login.test.mjs --test-name-pattern=logout
+set -euo pipefail
+cd "$(dirname "$0")"
+export PYTHON="${PYTHON:-python3}"
+
+# What the example project imports; the repository's test extra includes all of it.
+if ! "$PYTHON" -c 'import django, rest_framework, django_redis, requests, cryptography, PIL, tqdm
+import drf_spectacular, drf_spectacular_sidecar, dj_database_url, psycopg, gunicorn' 2>/dev/null
+then
+  "$PYTHON" -m pip install -q -e "../..[example]"
+fi
+
+npm ci --no-audit --no-fund
+npm run typecheck
+npm run build
+node test/run.mjs "$@"

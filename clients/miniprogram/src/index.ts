@@ -1,0 +1,13 @@
+/**
+ * django-wxlogin-miniprogram: the mini-program half of django-wxlogin.
+ *
+ *     import { createClient, WxLoginError } from 'django-wxlogin-miniprogram'
+ *     const auth = createClient({ baseURL: 'https://api.example.com/wx/' })
+ */
+export { createClient } from './client';
+export { CLIENT_CODES, WxLoginError } from './errors';
+export type {
+  ClientOptions, LoginResult, Method, PhoneNumber, Profile, RequestOptions, SessionInfo,
+  WxLoginClient, WxLoginUser,
+} from './types';
+export type { Header, HTTPResponse, WxCallbacks, WxHTTPResult, WxLike } from './wx';

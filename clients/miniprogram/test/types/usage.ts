@@ -1,0 +1,48 @@
+// A mini program's TypeScript against the published .d.ts: what must compile, and what must not.
+import {
+  createClient, WxLoginError, type LoginResult, type Profile, type WxLike,
+} from 'django-wxlogin-miniprogram';
+
+declare const wx: WxLike;
+
+const auth = createClient({
+  baseURL: 'https://api.example.com/wx/', storageKey: 'wxlogin', app: 'shop', wx, maxRetries: 2,
+});
+
+export async function page(): Promise<string> {
+  const login: LoginResult = await auth.login();
+  const id: number = login.user.id;
+  const response = await auth.request<{ items: string[] }>({
+    url: '/api/orders/', method: 'POST', data: { page: 1 }, header: { 'X-Trace': String(id) },
+  });
+  const items: string[] = response.data.items;
+  const status: number = response.statusCode;
+  const token: string | null = auth.token;
+  const sessions = await auth.sessions();
+  await auth.revokeSession(sessions[0].id);
+  const profile: Profile = await auth.updateProfile({ nickname: '小明' });
+  await auth.uploadAvatar('wxfile://tmp_avatar.png');
+  const phone = await auth.phoneNumber('code-from-getPhoneNumber');
+  const data = await auth.decrypt<{ stepInfoList: unknown[] }>({ encryptedData: 'e', iv: 'i' });
+  await auth.logout();
+  await auth.logoutAll();
+  try {
+    await auth.profile();
+  } catch (error) {
+    if (error instanceof WxLoginError) {
+      const described: string = error.code + error.detail + error.status;
+      return described + (error.retryAfter || 0);
+    }
+  }
+  return [login.token, login.expires_at, items, status, token, profile.nickname,
+          phone.phone_number, data.stepInfoList.length].join();
+}
+
+// @ts-expect-error wx.request has no PATCH
+void auth.request({ url: '/x', method: 'PATCH' });
+// @ts-expect-error baseURL is required
+void createClient({ wx });
+// @ts-expect-error only the nickname is set this way (the avatar is a file: uploadAvatar)
+void auth.updateProfile({ avatar_url: 'https://example.com/a.png' });
+// @ts-expect-error the token is read-only
+auth.token = 'forged';
