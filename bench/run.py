@@ -49,10 +49,13 @@ from rest_framework.request import Request
 from rest_framework_simplejwt.tokens import AccessToken
 
 from bench.urls import RAW_KEY, SCHEMES
-from django_wxlogin import store, users, wechat
-from django_wxlogin.fake_wechat import FakeWeChat
+from django_wxlogin import users
 from django_wxlogin.models import RevokeReason, WxSession
-from django_wxlogin.tokens import digest_key, user_reference
+from django_wxlogin.sessions import store
+from django_wxlogin.sessions.revocation import revoke_user
+from django_wxlogin.sessions.tokens import digest_key, user_reference
+from django_wxlogin.wechat import client as wechat
+from django_wxlogin.wechat.fake import FakeWeChat
 
 APPID = settings.WXLOGIN["APPID"]
 LABELS = {
@@ -401,7 +404,7 @@ def bench_scaling(client: wechat.WeChatClient, sizes: list[int]) -> list[dict[st
                 user_pk = user_reference(tokens[0])
                 started = time.perf_counter()
                 with transaction.atomic():
-                    revoked = store.revoke_user(user_pk, RevokeReason.LOGOUT_ALL)
+                    revoked = revoke_user(user_pk, RevokeReason.LOGOUT_ALL)
                 timings.append(time.perf_counter() - started)
                 assert revoked == 10
         started = time.perf_counter()

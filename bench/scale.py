@@ -52,7 +52,7 @@ def tokens_per_topology(bench: Any, client: Any) -> dict[str, str]:
 def authenticate_calls(tokens: dict[str, str]) -> dict[str, Any]:
     from django.core.cache import caches
 
-    from django_wxlogin import store
+    from django_wxlogin.sessions import store
 
     calls: dict[str, Any] = {}
     for alias, prefix in (("default", ""), ("cluster", "_cluster")):
@@ -108,9 +108,10 @@ def bench_revoke_all(bench: Any, client: Any, repeats: int) -> dict[str, Any]:
     from django.db import transaction
     from django.test import override_settings
 
-    from django_wxlogin import store
     from django_wxlogin.models import RevokeReason
-    from django_wxlogin.tokens import user_reference
+    from django_wxlogin.sessions import store
+    from django_wxlogin.sessions.revocation import revoke_user
+    from django_wxlogin.sessions.tokens import user_reference
 
     timings: dict[str, list[float]] = {alias: [] for alias in TOPOLOGIES}
     trips: dict[str, int] = {}
@@ -126,7 +127,7 @@ def bench_revoke_all(bench: Any, client: Any, repeats: int) -> dict[str, Any]:
                 with spy.watching():
                     started = time.perf_counter()
                     with transaction.atomic():
-                        revoked = store.revoke_user(user_reference(tokens[0]),
+                        revoked = revoke_user(user_reference(tokens[0]),
                                                     RevokeReason.LOGOUT_ALL)
                     timings[alias].append(time.perf_counter() - started)
                 assert revoked == 10
@@ -185,7 +186,7 @@ def main() -> None:
         from django.core.cache import caches
 
         from bench import run as bench  # Django starts here, with both caches
-        from django_wxlogin.fake_wechat import FakeWeChat
+        from django_wxlogin.wechat.fake import FakeWeChat
 
         bench.prepare_database()
         caches["cluster"].clear()

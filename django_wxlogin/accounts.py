@@ -21,7 +21,7 @@ from django.db.models import ProtectedError, RestrictedError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import bind_tickets, signals, store
+from . import bind_tickets, signals
 from .databases import primary
 from .exceptions import (
     AccountDisabled,
@@ -32,6 +32,7 @@ from .exceptions import (
     SessionExpired,
 )
 from .models import LoginMethod, RevokeReason, WxSession, WxUser
+from .sessions import revocation, store
 from .users import Login
 
 
@@ -104,7 +105,7 @@ def bind(wxuser: WxUser, account: Any, *, request: Any = None) -> Login:
         if not is_wechat_only(retired):
             raise MergeRefused()
         WxUser.objects.filter(user=retired).update(user=account, updated_at=timezone.now())
-        store.revoke_user(retired.pk, RevokeReason.MERGED)
+        revocation.revoke_user(retired.pk, RevokeReason.MERGED)
         WxSession.objects.filter(user=retired).update(user=account)
         signals.accounts_merged.send(sender=type(account), retired_user=retired, account=account,
                              request=request)
@@ -158,7 +159,7 @@ def unbind(wxuser: WxUser) -> None:
             return  # unbound or merged away meanwhile
         if len(identities) == 1 and not user.has_usable_password():
             raise LastLoginMethod()
-        store.revoke_sessions(
+        revocation.revoke_sessions(
             WxSession.objects.live().filter(user=user, appid=wxuser.appid,
                                             method=LoginMethod.WECHAT),
             RevokeReason.UNBIND,

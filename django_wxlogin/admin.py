@@ -2,7 +2,8 @@
 
 Secrets never reach a page: ``session_key`` has no field anywhere, and a session shows only the
 first characters of its token digest, enough to tell sessions apart and useless otherwise.
-Revoking goes through ``store``, so it is as final as a logout: database and cache at once.
+Revoking goes through ``sessions.revocation``, so it is as final as a logout: database and
+cache at once.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import store
 from .models import RevokeReason, WxSession, WxUser
+from .sessions.revocation import revoke_batched
 
 SESSIONS_SHOWN = 20
 
@@ -42,7 +43,7 @@ class RevokeActionsMixin:
         return request.user.has_perm(f"{opts.app_label}.{get_permission_codename('change', opts)}")
 
     def revoke_and_report(self, request: HttpRequest, sessions: QuerySet) -> None:
-        count = store.revoke_batched(sessions, RevokeReason.ADMIN)
+        count = revoke_batched(sessions, RevokeReason.ADMIN)
         self.message_user(  # type: ignore[attr-defined]
             request,
             ngettext("Revoked %(count)d session.", "Revoked %(count)d sessions.", count)

@@ -9,7 +9,8 @@ class WxLoginConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import audit, checks, receivers, wechat  # noqa: F401  (registers checks, receivers)
+        from . import audit, checks, receivers  # noqa: F401  (registers checks, receivers)
+        from .wechat.redaction import install_log_redaction
 
         receivers.connect()
-        wechat.install_log_redaction()
+        install_log_redaction()

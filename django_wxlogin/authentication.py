@@ -11,11 +11,11 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
-from . import store
 from .exceptions import InvalidToken
 from .models import WxSession
+from .sessions import store
+from .sessions.tokens import MAX_LENGTH
 from .settings import DEFAULTS, wxlogin_settings
-from .tokens import MAX_LENGTH
 
 
 class WxTokenAuthentication(BaseAuthentication):

@@ -20,7 +20,7 @@ from . import crypto
 from .cache import cache, key, warn_unavailable
 from .exceptions import AccountRequired, InvalidBindTicket, ServiceUnavailable
 from .settings import wxlogin_settings
-from .wechat import Code2SessionResult
+from .wechat.client import Code2SessionResult
 
 logger = logging.getLogger("django_wxlogin.bind_tickets")
 

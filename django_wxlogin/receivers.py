@@ -7,18 +7,18 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models.signals import post_delete, post_save
 
-from . import store
+from .sessions.revocation import forget_user
 
 
 def _user_saved(sender: Any, instance: Any, created: bool = False, update_fields: Any = None,
                 **kwargs: Any) -> None:
     if created or (update_fields is not None and set(update_fields) <= {"last_login"}):
         return  # a new user has nothing cached; last_login is a login's own bookkeeping
-    store.forget_user(instance.pk)
+    forget_user(instance.pk)
 
 
 def _user_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
-    store.forget_user(instance.pk)
+    forget_user(instance.pk)
 
 
 def connect() -> None:

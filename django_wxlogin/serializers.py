@@ -14,7 +14,7 @@ from rest_framework import serializers
 from .exceptions import InvalidSignature
 from .models import WxSession, WxUser
 from .settings import wxlogin_settings
-from .signatures import verify_raw_data
+from .wechat.signatures import verify_raw_data
 
 _CODE = re.compile(r"[\x21-\x7e]{1,128}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")

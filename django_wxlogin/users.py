@@ -11,10 +11,11 @@ from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from . import bind_tickets, store
+from . import bind_tickets
 from .models import WxSession, WxUser
+from .sessions import store
 from .settings import wxlogin_settings
-from .wechat import Code2SessionResult
+from .wechat.client import Code2SessionResult
 
 
 def create_user(identity: Code2SessionResult, appid: str) -> Any:

@@ -18,9 +18,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import accounts, audit, decryption, phone, signals, store, users, wechat
+from . import accounts, audit, signals, users
 from .authentication import WxTokenAuthentication
-from .code_lock import exchange_once
 from .databases import primary
 from .exceptions import NoPhoneNumber, UnknownApp, exception_handler
 from .models import LoginMethod, RevokeReason, WxSession, WxUser
@@ -37,8 +36,12 @@ from .serializers import (
     ProfileSerializer,
     SessionSerializer,
 )
+from .sessions.revocation import revoke, revoke_user
 from .settings import WxApp, wxlogin_settings
 from .throttling import LoginRateThrottle, PasswordRateThrottle, PhoneRateThrottle
+from .wechat import decryption, phone
+from .wechat.client import client
+from .wechat.code_lock import exchange_once
 
 
 class WxLoginAPIView(APIView):
@@ -116,7 +119,7 @@ class LoginView(WxLoginAPIView):
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         mini_program = _login_app(app, serializer.validated_data.get("app"))
-        identity = exchange_once(wechat.client(mini_program), serializer.validated_data["code"])
+        identity = exchange_once(client(mini_program), serializer.validated_data["code"])
         login = users.login(identity, appid=mini_program.appid, request=request)
         signals.send_login(request, login.wxuser.user, login.session, LoginMethod.WECHAT,
                            wxuser=login.wxuser if login.user_created else None)
@@ -201,7 +204,7 @@ class LogoutView(WxLoginAPIView):
 
     @extend_schema(request=None, responses={204: None, **errors(401, 405, 503)})
     def post(self, request: Request) -> Response:
-        store.revoke(request.auth, RevokeReason.LOGOUT)
+        revoke(request.auth, RevokeReason.LOGOUT)
         signals.send_logout(request, everywhere=False)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -211,7 +214,7 @@ class LogoutAllView(WxLoginAPIView):
 
     @extend_schema(request=None, responses={204: None, **errors(401, 405, 503)})
     def post(self, request: Request) -> Response:
-        store.revoke_user(request.user.pk, RevokeReason.LOGOUT_ALL)
+        revoke_user(request.user.pk, RevokeReason.LOGOUT_ALL)
         signals.send_logout(request, everywhere=True)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -273,7 +276,7 @@ class SessionDetailView(WxLoginAPIView):
             raise NotFound()
         session = get_object_or_404(WxSession.objects.using(primary(WxSession)).live(),
                                     pk=int(pk), user=request.user)
-        store.revoke(session, RevokeReason.USER)
+        revoke(session, RevokeReason.USER)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -11,8 +11,8 @@ class ExampleConfig(AppConfig):
     def ready(self) -> None:
         if "WXLOGIN_API_BASE_URL" not in os.environ:
             # No WeChat here: each process serves its own fake on a free loopback port.
-            from django_wxlogin.fake_wechat import FakeWeChat
             from django_wxlogin.settings import wxlogin_settings
+            from django_wxlogin.wechat.fake import FakeWeChat
 
             fake = FakeWeChat({app.appid: app.secret for app in wxlogin_settings.apps}).start()
             settings.WXLOGIN["API_BASE_URL"] = fake.url

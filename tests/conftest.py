@@ -16,7 +16,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from django_wxlogin import cache as wxlogin_cache
-from django_wxlogin.fake_wechat import FakeWeChat
+from django_wxlogin.wechat.fake import FakeWeChat
 
 from .deployments import RedisClusterNodes, running
 from .services import RedisServer

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
 
@@ -46,19 +45,3 @@ def block_settings(block: str) -> tuple[tuple[str, str], ...]:
     if not first.startswith("#"):
         return ()
     return tuple(sorted((name, value.rstrip(":,.)")) for name, value in _SETTINGS.findall(first)))
-
-
-def fake_module() -> str:
-    """The fake WeChat's module as the docs name it, or where it lives before the layout move
-    (``django_wxlogin.fake_wechat``) on a tree that has not made it yet."""
-    try:
-        if importlib.util.find_spec("django_wxlogin.wechat.fake") is not None:
-            return "django_wxlogin.wechat.fake"
-    except ModuleNotFoundError:  # django_wxlogin.wechat is still a module, not a package
-        pass
-    return "django_wxlogin.fake_wechat"
-
-
-def as_run_here(script: str) -> str:
-    """A docs script with the fake WeChat's module as this tree has it."""
-    return script.replace("django_wxlogin.wechat.fake", fake_module())

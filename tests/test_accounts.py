@@ -9,9 +9,9 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from rest_framework.test import APIClient
 
-from django_wxlogin.fake_wechat import openid_for, unionid_for
 from django_wxlogin.models import LoginMethod, RevokeReason, WxSession, WxUser
 from django_wxlogin.signals import accounts_merged
+from django_wxlogin.wechat.fake import openid_for, unionid_for
 
 from .conftest import BLOG, SHOP, bearer, fresh_code
 

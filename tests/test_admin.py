@@ -10,8 +10,8 @@ from django.contrib.auth.models import Permission
 from django.db import connection
 from django.utils import timezone
 
-from django_wxlogin.fake_wechat import openid_for, unionid_for
 from django_wxlogin.models import RevokeReason, WxSession, WxUser
+from django_wxlogin.wechat.fake import openid_for, unionid_for
 
 from .conftest import bearer
 

@@ -15,8 +15,8 @@ import pytest
 import requests
 from playwright.sync_api import Page, expect, sync_playwright
 
-from django_wxlogin.fake_wechat import openid_for
 from django_wxlogin.models import WxSession, WxUser
+from django_wxlogin.wechat.fake import openid_for
 
 from .conftest import fresh_code
 

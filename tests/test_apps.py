@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from django_wxlogin.fake_wechat import encrypted_data_for, openid_for
 from django_wxlogin.models import WxSession, WxUser
+from django_wxlogin.wechat.fake import encrypted_data_for, openid_for
 
 from .conftest import BLOG, SHOP, bearer, fresh_code, log_in
 

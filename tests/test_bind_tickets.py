@@ -14,8 +14,8 @@ from rest_framework.test import APIClient
 
 from django_wxlogin import bind_tickets
 from django_wxlogin.exceptions import InvalidBindTicket
-from django_wxlogin.fake_wechat import openid_for, session_key_for, unionid_for
 from django_wxlogin.models import LoginMethod, WxSession, WxUser
+from django_wxlogin.wechat.fake import openid_for, session_key_for, unionid_for
 
 from .conftest import BLOG, SHOP, bearer, fresh_code
 
@@ -183,7 +183,7 @@ def test_no_ticket_without_the_cache(api, member, private_redis):
 
 
 def test_read_and_redeem(member):
-    from django_wxlogin.wechat import Code2SessionResult
+    from django_wxlogin.wechat.client import Code2SessionResult
 
     identity = Code2SessionResult(openid="o-x", session_key="a2V5a2V5a2V5a2V5a2V5aw==",
                                   unionid=None)

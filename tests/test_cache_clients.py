@@ -10,9 +10,11 @@ from django.core.exceptions import ImproperlyConfigured
 from redis.crc import key_slot
 from rest_framework.test import APIClient
 
-from django_wxlogin import access_token, bind_tickets, code_lock, wechat
+from django_wxlogin import bind_tickets
 from django_wxlogin.cache_clients import RedisClusterClient
 from django_wxlogin.exceptions import InvalidBindTicket
+from django_wxlogin.wechat import access_token, code_lock
+from django_wxlogin.wechat import client as wechat
 
 from .conftest import cluster_caches, fresh_code
 

@@ -18,11 +18,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from django_wxlogin import store
 from django_wxlogin.exceptions import SessionExpired
-from django_wxlogin.fake_wechat import openid_for, unionid_for
 from django_wxlogin.models import RevokeReason, WxSession, WxUser
-from django_wxlogin.tokens import make_token, token_digest
+from django_wxlogin.sessions import store
+from django_wxlogin.sessions.tokens import make_token, token_digest
+from django_wxlogin.wechat.fake import openid_for, unionid_for
 
 from .conftest import bearer
 

@@ -4,8 +4,8 @@ import pytest
 from django.db import connection
 
 from django_wxlogin.crypto import decrypt, encrypt
-from django_wxlogin.fake_wechat import session_key_for
 from django_wxlogin.models import WxUser
+from django_wxlogin.wechat.fake import session_key_for
 
 from .conftest import fresh_code
 

@@ -11,7 +11,7 @@ import requests
 from django.conf import settings
 from redis.crc import key_slot
 
-from django_wxlogin.tokens import user_reference
+from django_wxlogin.sessions.tokens import user_reference
 
 from .deployed import TIMEOUT, Traffic, bearer, database, login, serve, status
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from django_wxlogin.tokens import user_reference
+from django_wxlogin.sessions.tokens import user_reference
 
 from .deployed import TIMEOUT, bearer, login, serve, status
 from .deployments import PostgresPair, running

@@ -18,7 +18,7 @@ import pytest
 import requests
 from PIL import Image
 
-from .docs_blocks import DOCS, ROOT, as_run_here, code_blocks
+from .docs_blocks import DOCS, ROOT, code_blocks
 from .services import RedisServer, free_port
 
 SOURCES = [ROOT / "README.md", DOCS / "en" / "quickstart.md"]
@@ -85,7 +85,7 @@ def test_snippets_make_a_new_project_log_in(source: Path, tmp_path: Path):
         check = subprocess.run([*manage, "check"], cwd=tmp_path, env=env,
                                capture_output=True, text=True, timeout=60)
         assert check.returncode == 0 and "no issues" in check.stdout, check.stdout + check.stderr
-        fake = as_run_here(fake_command(source)).replace("8090", str(fake_port)).split()
+        fake = fake_command(source).replace("8090", str(fake_port)).split()
         server = [*manage, "runserver", "--noreload", f"127.0.0.1:{server_port}"]
         url = f"http://127.0.0.1:{server_port}"
         with running([sys.executable, *fake[1:]], tmp_path, env, fake_url), \

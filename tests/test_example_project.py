@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from .docs_blocks import ROOT, TRANSLATIONS, as_run_here, block_settings, code_blocks, runnable
+from .docs_blocks import ROOT, TRANSLATIONS, block_settings, code_blocks, runnable
 from .services import RedisServer, free_port
 
 # The pages whose shell blocks run against the example project: README and the English docs
@@ -39,7 +39,7 @@ def settings_blocks() -> list[str]:
 def run_script(script: str, url: str, env: dict, directory: Path) -> subprocess.CompletedProcess:
     """A docs script in bash, as pasted into one terminal, with this server's URL and free ports
     for the servers it starts itself; whatever it leaves running is stopped."""
-    script = as_run_here(script).replace("http://127.0.0.1:8000", url)
+    script = script.replace("http://127.0.0.1:8000", url)
     for port in ("8001", "8090"):  # a second server, a shared fake WeChat
         script = re.sub(rf"(?<=127\.0\.0\.1:){port}\b|(?<=--port ){port}\b|(?<=runserver ){port}\b",
                         str(free_port()), script)

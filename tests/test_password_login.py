@@ -7,8 +7,8 @@ from django.contrib.auth import user_login_failed
 from django.contrib.auth.hashers import make_password
 from django.db import connection
 
-from django_wxlogin.fake_wechat import openid_for
 from django_wxlogin.models import LoginMethod, RevokeReason, WxSession, WxUser
+from django_wxlogin.wechat.fake import openid_for
 
 from .conftest import SHOP, bearer
 

@@ -8,8 +8,8 @@ import pytest
 from django.core.cache import cache
 from PIL import Image
 
-from django_wxlogin.fake_wechat import openid_for, unionid_for
 from django_wxlogin.models import RevokeReason, WxSession, WxUser
+from django_wxlogin.wechat.fake import openid_for, unionid_for
 
 from .conftest import bearer, fresh_code
 

@@ -8,8 +8,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ...exceptions import UnknownApp, WeChatError
 from ...models import WxUser
-from ...session_keys import check_session_key
 from ...settings import wxlogin_settings
+from ...wechat.session_keys import check_session_key
 
 
 class Command(BaseCommand):

@@ -13,8 +13,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Q
 from django.utils import timezone
 
-from ...batches import pk_batches
 from ...models import WxSession
+from ...sessions.batches import pk_batches
 from ..base import add_batch_size_argument, local_minute, plural, progress_bar
 
 

@@ -12,8 +12,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
-from ...batches import pk_batches
 from ...models import WxUser
+from ...sessions.batches import pk_batches
 from ..base import add_batch_size_argument, plural, progress_bar
 
 

@@ -9,9 +9,9 @@ from django.conf import settings
 from django.core.management.base import CommandError, CommandParser
 from django.db.models import Count
 
-from ... import store
 from ...checks import PER_PROCESS_CACHES
 from ...models import RevokeReason
+from ...sessions.revocation import revoke_batched
 from ...settings import wxlogin_settings
 from ..base import SessionCommand, add_batch_size_argument, plural, progress_bar
 
@@ -40,7 +40,7 @@ class Command(SessionCommand):
         if options["all"] and options["interactive"] and found["sessions"]:
             self._confirm(found, options.get("stdin") or sys.stdin)
         with progress_bar(self, found["sessions"]) as bar:
-            revoked = store.revoke_batched(sessions, RevokeReason.COMMAND,
+            revoked = revoke_batched(sessions, RevokeReason.COMMAND,
                                            batch_size=options["batch_size"],
                                            progress=bar.update)
         self.stdout.write(f"Revoked {plural(revoked, 'session')} "

@@ -1,4 +1,4 @@
-from django_wxlogin.tokens import RANDOM_BYTES, make_token, token_digest, user_reference
+from django_wxlogin.sessions.tokens import RANDOM_BYTES, make_token, token_digest, user_reference
 
 
 def test_tokens_carry_256_random_bits_and_the_user_reference():

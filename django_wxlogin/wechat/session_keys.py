@@ -7,10 +7,10 @@ shell (``check_session_key(WxUser.objects.get(openid=...))``) or with
 
 from __future__ import annotations
 
+from ..exceptions import WeChatError
+from ..models import WxUser
+from ..settings import wxlogin_settings
 from . import access_token
-from .exceptions import WeChatError
-from .models import WxUser
-from .settings import wxlogin_settings
 from .signatures import login_state_signature
 
 INVALID_SIGNATURE = 87009

@@ -20,9 +20,9 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import status
 from rest_framework.exceptions import APIException
 
-from . import exceptions
-from .cache import cache, key, warn_unavailable
-from .wechat import Code2SessionResult, WeChatClient
+from .. import exceptions
+from ..cache import cache, key, warn_unavailable
+from .client import Code2SessionResult, WeChatClient
 
 logger = logging.getLogger("django_wxlogin.code_lock")
 

@@ -6,16 +6,16 @@ import json
 
 import pytest
 
-from django_wxlogin.fake_wechat import session_key_for
 from django_wxlogin.models import WxUser
-from django_wxlogin.signatures import (
+from django_wxlogin.wechat.fake import session_key_for
+from django_wxlogin.wechat.signatures import (
     login_state_signature,
     raw_data_signature,
     verify_login_state,
     verify_raw_data,
 )
 
-from .conftest import bearer, log_in
+from ..conftest import bearer, log_in
 
 APPID = "wxtestapp0000001"
 RAW_DATA = (

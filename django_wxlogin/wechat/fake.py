@@ -40,8 +40,8 @@ session_key the openid's latest login got, else 87009 (40003 for an openid never
 access tokens. ``encrypted_data_for`` encrypts data for a login code's session_key, as the mini
 program receives it from WeChat.
 
-Run it on its own with ``python -m django_wxlogin.fake_wechat --port 8090 --app APPID:SECRET``;
-``python -m django_wxlogin.fake_wechat encrypt --appid APPID --code CODE '{"k": "v"}'`` prints
+Run it on its own with ``python -m django_wxlogin.wechat.fake --port 8090 --app APPID:SECRET``;
+``python -m django_wxlogin.wechat.fake encrypt --appid APPID --code CODE '{"k": "v"}'`` prints
 a ``{"encrypted_data", "iv"}`` body for ``POST decrypt/``.
 """
 

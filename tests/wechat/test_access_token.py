@@ -15,9 +15,9 @@ from django.core.cache import cache
 from django.db import connection, connections
 from rest_framework.test import APIClient
 
-from django_wxlogin import access_token
+from django_wxlogin.wechat import access_token
 
-from .conftest import bearer, log_in
+from ..conftest import bearer, log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 STABLE = "/cgi-bin/stable_token"
@@ -36,6 +36,7 @@ def _phone(token: str, number: str, client: APIClient | None = None):
 
 
 def test_the_stable_token_is_fetched_once_then_shared_from_the_cache(fake_wechat):
+    fake_wechat.expire_access_tokens()  # a new token, all 7200 seconds ahead of it
     stable, classic = _count(fake_wechat, STABLE), _count(fake_wechat, CLASSIC)
     manager = access_token.for_app()
     first = manager.get()
@@ -47,7 +48,8 @@ def test_the_stable_token_is_fetched_once_then_shared_from_the_cache(fake_wechat
     assert first not in str(cache.get(manager.key))
 
 
-def test_the_margin_is_a_setting(settings):
+def test_the_margin_is_a_setting(settings, fake_wechat):
+    fake_wechat.expire_access_tokens()
     settings.WXLOGIN = {**settings.WXLOGIN, "ACCESS_TOKEN_MARGIN": 7000}
     manager = access_token.for_app()
     manager.get()
@@ -102,7 +104,7 @@ def test_ten_concurrent_calls_in_two_processes_refresh_a_stale_token_once(fake_w
             "token": token, "codes": [f"phone.1390000000{i}" for i in range(5)],
         })],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-        cwd=Path(__file__).resolve().parent.parent, env=os.environ.copy(),
+        cwd=Path(__file__).resolve().parents[2], env=os.environ.copy(),
     )
     assert worker.stdout.readline().strip() == "ready"
     go, statuses = threading.Event(), []

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from django_wxlogin.models import WxSession
 
-from .conftest import fresh_code, run_together
+from ..conftest import fresh_code, run_together
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -6,7 +6,7 @@ import pytest
 
 from django_wxlogin.models import WxUser
 
-from .conftest import bearer, log_in
+from ..conftest import bearer, log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PHONE_API = "/wxa/business/getuserphonenumber"

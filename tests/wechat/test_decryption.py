@@ -9,17 +9,17 @@ from urllib.parse import urlencode
 
 import pytest
 
-from django_wxlogin.decryption import decrypt
 from django_wxlogin.exceptions import DecryptionFailed
-from django_wxlogin.fake_wechat import (
+from django_wxlogin.models import WxUser
+from django_wxlogin.wechat.decryption import decrypt
+from django_wxlogin.wechat.fake import (
     encrypt,
     encrypted_data_for,
     openid_for,
     session_key_for,
 )
-from django_wxlogin.models import WxUser
 
-from .conftest import bearer, log_in
+from ..conftest import bearer, log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 APPID = "wxtestapp0000001"

@@ -19,8 +19,8 @@ from typing import Any
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.padding import PKCS7
 
-from .exceptions import DecryptionFailed
-from .models import WxUser
+from ..exceptions import DecryptionFailed
+from ..models import WxUser
 
 logger = logging.getLogger("django_wxlogin.decryption")
 

@@ -7,11 +7,11 @@ import requests
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
-from django_wxlogin.fake_wechat import openid_for
 from django_wxlogin.models import WxUser
-from django_wxlogin.session_keys import check_session_key
+from django_wxlogin.wechat.fake import openid_for
+from django_wxlogin.wechat.session_keys import check_session_key
 
-from .conftest import fresh_code, log_in
+from ..conftest import fresh_code, log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 APPID = "wxtestapp0000001"

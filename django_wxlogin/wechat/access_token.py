@@ -17,11 +17,11 @@ import secrets
 import time
 from typing import Any
 
-from . import crypto
-from .cache import cache, key, warn_unavailable
-from .exceptions import WeChatError, WeChatUnavailable
-from .settings import WxApp, wxlogin_settings
-from .wechat import client
+from .. import crypto
+from ..cache import cache, key, warn_unavailable
+from ..exceptions import WeChatError, WeChatUnavailable
+from ..settings import WxApp, wxlogin_settings
+from .client import client
 
 logger = logging.getLogger("django_wxlogin.access_token")
 

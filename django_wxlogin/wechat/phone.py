@@ -1,6 +1,6 @@
 """Users' phone numbers: from the code of ``<button open-type="getPhoneNumber">`` (WeChat's
 ``getuserphonenumber``, with the managed access token), or from the legacy encrypted payload
-(decrypted with :mod:`django_wxlogin.decryption`). Both carry the same three fields.
+(decrypted with :mod:`.decryption`). Both carry the same three fields.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from typing import Any
 
 from django.utils import timezone
 
+from ..exceptions import InvalidCode, InvalidPhoneCode, WeChatUnavailable
+from ..models import WxUser
+from ..settings import WxApp
 from . import access_token
-from .exceptions import InvalidCode, InvalidPhoneCode, WeChatUnavailable
-from .models import WxUser
-from .settings import WxApp
 
 logger = logging.getLogger("django_wxlogin.phone")
 

@@ -1,16 +1,15 @@
 """WeChat's server API over one pooled HTTP session per process.
 
 A login code works once, so nothing here ever retries a call on its own. WeChat's answers are
-mapped onto the typed errors of :mod:`django_wxlogin.exceptions`, matched on ``errcode`` only.
-The appsecret rides in query strings (WeChat wants it there), so every log record of the HTTP
-stack and every error raised here is scrubbed of it.
+mapped onto typed errors by :mod:`.errors`. The appsecret rides in query strings (WeChat wants
+it there), so every log record of the HTTP stack is scrubbed of it (:mod:`.redaction`) and no
+error raised here carries the URL.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import re
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -18,60 +17,12 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
-from .exceptions import (
-    InvalidCode,
-    UserBlocked,
-    WeChatError,
-    WeChatMisconfigured,
-    WeChatRateLimited,
-    WeChatUnavailable,
-)
-from .settings import WxApp, wxlogin_settings
+from ..exceptions import WeChatUnavailable
+from ..settings import WxApp, wxlogin_settings
+from .errors import error_for
+from .redaction import install_log_redaction
 
 logger = logging.getLogger("django_wxlogin.wechat")
-
-ERRCODE_ERRORS: dict[int, type[WeChatError]] = {
-    -1: WeChatUnavailable,
-    40029: InvalidCode,
-    40163: InvalidCode,
-    41008: InvalidCode,
-    45011: WeChatRateLimited,
-    40226: UserBlocked,
-    40013: WeChatMisconfigured,
-    40125: WeChatMisconfigured,
-    41002: WeChatMisconfigured,
-    40164: WeChatMisconfigured,  # the server's IP is not in the app's whitelist
-}
-
-_SECRET_PARAMS = re.compile(
-    r"(?P<name>secret|js_code|code|access_token|session_key|signature)=[^&\s\"'#]*",
-    re.IGNORECASE,
-)
-
-
-def redact(text: str) -> str:
-    """``text`` with the values of secret-bearing query parameters replaced by ``***``."""
-    return _SECRET_PARAMS.sub(r"\g<name>=***", text)
-
-
-class RedactSecrets(logging.Filter):
-    """Scrubs secret query parameters from records that urllib3 logs at DEBUG level."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        scrubbed = redact(message)
-        if scrubbed != message:
-            record.msg, record.args = scrubbed, None
-        return True
-
-
-def install_log_redaction() -> None:
-    """Attach :class:`RedactSecrets` to the loggers that print request URLs (idempotent)."""
-    for name in ("urllib3.connectionpool", "urllib3.connection", "requests"):
-        target = logging.getLogger(name)
-        if not any(isinstance(f, RedactSecrets) for f in target.filters):
-            target.addFilter(RedactSecrets())
-
 
 _local = threading.local()
 
@@ -146,24 +97,8 @@ class WeChatClient:
             raise WeChatUnavailable()
         errcode = data.get("errcode") or 0
         if errcode:
-            raise self._error(path, errcode)
+            raise error_for(errcode, self.appid, path)
         return data
-
-    def _error(self, path: str, errcode: Any) -> WeChatError:
-        try:
-            errcode = int(errcode)
-        except (TypeError, ValueError):
-            errcode = -1
-        error_class = ERRCODE_ERRORS.get(errcode, WeChatUnavailable)
-        if error_class is WeChatMisconfigured:
-            logger.error(
-                "WeChat rejected the credentials of appid %s (errcode %s on %s): "
-                "check WXLOGIN's APPID and SECRET, and the app's IP whitelist",
-                self.appid, errcode, path,
-            )
-        else:
-            logger.info("WeChat %s answered errcode %s", path, errcode)
-        return error_class(errcode=errcode)
 
     def code2session(self, code: str) -> Code2SessionResult:
         """Exchange a ``wx.login()`` code for the user's openid, unionid and session_key."""

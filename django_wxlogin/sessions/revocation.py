@@ -1,0 +1,132 @@
+"""Revoking sessions: in the database first, then, once that commits, in the cache.
+
+Every revocation marks rows revoked in the database (the truth), and after the transaction
+commits deletes the sessions' cache entries and their users' generations, so every other entry
+of those users stops being trusted too, then sends ``session_revoked``. A delete that fails is
+retried before the process's next cache read (:mod:`.entries`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.db import connections, router, transaction
+from django.db.models.sql import UpdateQuery
+from django.utils import timezone
+
+from .. import signals
+from ..models import RevokeReason, WxSession
+from .batches import pk_batches
+from .entries import delete_or_retry_later, entries_for, entry_name
+from .tokens import digest_key
+
+
+def _supports_update_returning(alias: str) -> bool:
+    connection = connections[alias]
+    if connection.vendor == "postgresql":
+        return True
+    return connection.vendor == "sqlite" and connection.Database.sqlite_version_info >= (3, 35)
+
+
+def _revoke_live_sessions_of(user_pk: object, appid: str) -> list[tuple[int, Any, str]]:
+    """Revoke a logging-in user's live sessions in the same mini program (a login in another
+    of the backend's mini programs leaves them be) in the database; their (pk, user, digest).
+    One ``UPDATE ... RETURNING`` where the database has it (a login's query budget): the very
+    statement ``QuerySet.update()`` would run, plus ``RETURNING``."""
+    live = WxSession.objects.live().filter(user_id=user_pk, appid=appid)
+    alias = router.db_for_write(WxSession)
+    if not _supports_update_returning(alias):
+        return _mark_revoked(live, RevokeReason.SINGLE_SESSION)
+    query = live.query.chain(UpdateQuery)
+    query.add_update_values({"revoked_at": timezone.now(),
+                             "revoke_reason": RevokeReason.SINGLE_SESSION})
+    compiler = query.get_compiler(alias)
+    compiler.pre_sql_setup()
+    sql, params = compiler.as_sql()
+    connection = connections[alias]
+    columns = ", ".join(connection.ops.quote_name(WxSession._meta.get_field(name).column)
+                        for name in ("id", "user", "digest"))
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} RETURNING {columns}", params)
+        return [tuple(row) for row in cursor.fetchall()]
+
+
+def revoke_replaced_sessions(user_pk: object, appid: str) -> list[str]:
+    """``SINGLE_SESSION``: revoke the sessions a login in ``appid`` replaces; their digests.
+    The cache is left to the login's own write, whose new generation voids the user's old
+    entries (see ``store.issue``)."""
+    rows = _revoke_live_sessions_of(user_pk, appid)
+    _announce(rows, RevokeReason.SINGLE_SESSION)
+    return [digest for _, _, digest in rows]
+
+
+def _mark_revoked(queryset: Any, reason: str) -> list[tuple[int, Any, str]]:
+    """Mark the queryset's live sessions revoked in the database; their (pk, user, digest)."""
+    rows = list(queryset.filter(revoked_at__isnull=True).values_list("pk", "user_id", "digest"))
+    if rows:
+        WxSession.objects.filter(pk__in=[pk for pk, _, _ in rows],
+                                 revoked_at__isnull=True).update(
+            revoked_at=timezone.now(), revoke_reason=reason
+        )
+    return rows
+
+
+def _revoke_rows(queryset: Any, reason: str) -> list[str]:
+    """Revoke the queryset's live sessions; once committed, the cache forgets them and their
+    users' generations. Their digests."""
+    rows = _mark_revoked(queryset, reason)
+    if rows:
+        names = [entry_name("s", digest_key(d)) for _, _, d in rows] + \
+            [entry_name(kind, u) for u in {u for _, u, _ in rows} for kind in ("n", "u")]
+        transaction.on_commit(lambda: delete_or_retry_later(entries_for(), names))
+        _announce(rows, reason)
+    return [d for _, _, d in rows]
+
+
+def _announce(rows: list[tuple[int, Any, str]], reason: str) -> None:
+    """Send ``session_revoked`` for these sessions once the revocation has committed."""
+    if rows:
+        sessions = [(pk, user) for pk, user, _ in rows]
+        transaction.on_commit(lambda: signals.session_revoked.send(
+            sender=WxSession, sessions=sessions, reason=reason))
+
+
+def revoke(session: WxSession, reason: str) -> bool:
+    """Revoke one session in the database and the cache; False if it was already dead."""
+    return bool(_revoke_rows(WxSession.objects.filter(pk=session.pk), reason))
+
+
+def revoke_user(user_pk: object, reason: str) -> int:
+    """Revoke every live session of one user; how many there were."""
+    return len(_revoke_rows(WxSession.objects.live().filter(user_id=user_pk), reason))
+
+
+def revoke_sessions(queryset: Any, reason: str) -> int:
+    """Revoke the sessions of a queryset (the admin and commands batch large ones)."""
+    return len(_revoke_rows(queryset, reason))
+
+
+def revoke_batched(queryset: Any, reason: str, *, batch_size: int = 5000,
+                   progress: Callable[[int], object] | None = None) -> int:
+    """Revoke the sessions of a queryset of any size; how many it revoked.
+
+    One short transaction per ``batch_size`` sessions keeps memory bounded and row locks
+    brief, and clears each batch from the cache as soon as it commits. ``progress`` is called
+    with each batch's count.
+    """
+    total = 0
+    for pks in pk_batches(queryset.filter(revoked_at__isnull=True), batch_size):
+        with transaction.atomic():
+            count = revoke_sessions(WxSession.objects.filter(pk__in=pks), reason)
+        total += count
+        if progress is not None:
+            progress(count)
+    return total
+
+
+def forget_user(user_pk: object) -> None:
+    """Void the user's cache entries once the transaction commits (the user was saved or
+    deleted), so ``is_active`` and deletions take effect on the next request."""
+    names = [entry_name("n", user_pk), entry_name("u", user_pk)]
+    transaction.on_commit(lambda: delete_or_retry_later(entries_for(), names))

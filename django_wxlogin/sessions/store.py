@@ -1,0 +1,236 @@
+"""Issuing and authenticating sessions: the database is the truth, the cache the hot path.
+
+A warm request reads a session's three cache entries (the user's generation ``n``, the user
+``u`` and the session ``s``; their bytes: :mod:`.codec`) in one round trip (:mod:`.entries`)
+and trusts them only when their nonces agree and ``n`` was written under the Redis run_id this
+process sees now. Revoking a session, or saving or deleting its user, deletes ``n`` after the
+database commits (:mod:`.revocation`; a login that revokes replaces it with a new generation in
+the write that stores the new session), which voids every entry of that user at once; a refill
+fixes ``n`` *before* it reads the database, so a revocation that lands during a refill always
+wins. A stale entry that outlives a failed delete or comes back with an older Redis snapshot is
+therefore never trusted again. Any cache failure falls back to the database.
+
+``request.user.password`` is a deferred field: the password hash never leaves the database.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
+from typing import Any
+
+from django.db import InterfaceError, OperationalError, router, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import AuthenticationFailed
+
+from ..cache import check as check_cache
+from ..client_ip import client_ip
+from ..exceptions import InvalidToken, SessionExpired
+from ..models import LoginMethod, WxSession
+from ..settings import DEFAULTS, wxlogin_settings
+from .codec import (
+    NONCE_LENGTH,
+    loaded_instance,
+    new_nonce,
+    pack_session,
+    pack_user,
+    to_timestamp,
+    unpack_session,
+    unpack_user,
+)
+from .entries import (
+    Entries,
+    cache_failed,
+    delete_or_retry_later,
+    entries_for,
+    entry_name,
+    read_entries,
+)
+from .revocation import revoke_replaced_sessions
+from .tokens import digest_key, make_token, token_digest, token_digest_and_key, user_reference
+
+logger = logging.getLogger("django_wxlogin.store")
+
+USER_AGENT_MAX = 256
+
+
+class UserInactive(AuthenticationFailed):
+    default_code = "user_inactive"
+    default_detail = _("This account is disabled.")
+
+
+def _seconds_left(row: WxSession) -> int:
+    return max(1, int((row.expires_at - timezone.now()).total_seconds()))
+
+
+def _check_lifetime(expires: int, last_seen: int, now: float, conf: dict[str, Any]) -> None:
+    """``SessionExpired`` past the expiry, or idle for ``IDLE_TIMEOUT``."""
+    if now >= expires:
+        raise SessionExpired()
+    if conf.get("IDLE_TIMEOUT") is not None:
+        idle = wxlogin_settings.idle_timeout_seconds
+        if idle and last_seen and now - last_seen >= idle:
+            raise SessionExpired()
+
+
+def _entries_agree(entry: bytes | None, gen: bytes | None, cached_user: bytes | None,
+                   run_id: str) -> bool:
+    """Whether all three entries exist under one generation written under this Redis run."""
+    return bool(entry and gen and cached_user) and \
+        entry[:NONCE_LENGTH] == gen[:NONCE_LENGTH] == cached_user[:NONCE_LENGTH] and \
+        gen[NONCE_LENGTH:] == run_id.encode()
+
+
+def _record_last_seen(entries: Entries | None, name: str, nonce: str | None,
+                      session: WxSession, now: float) -> None:
+    """Record "last seen"; callers do it at most once per ``LAST_SEEN_INTERVAL`` (no write per
+    request)."""
+    moment = datetime.fromtimestamp(now, tz=dt_timezone.utc)
+    try:
+        WxSession.objects.filter(pk=session.pk).update(last_seen_at=moment)
+    except (OperationalError, InterfaceError) as exc:  # a database outage: serve from cache
+        logger.warning("Could not record last seen (%s)", type(exc).__name__)
+        return
+    session.last_seen_at = moment
+    if entries is not None and nonce is not None:
+        try:
+            entries.set_many({name: pack_session(nonce, session)}, _seconds_left(session))
+        except Exception as exc:
+            cache_failed(exc)
+
+
+def authenticate(token: str, conf: dict[str, Any] | None = None) -> tuple[Any, WxSession]:
+    """The (user, session) a token belongs to, or an ``AuthenticationFailed`` subclass.
+
+    ``conf`` is the ``WXLOGIN`` dict when the caller has just read it (one read per request).
+    """
+    user_ref = user_reference(token)
+    if user_ref is None:
+        raise InvalidToken()
+    if conf is None:
+        conf = wxlogin_settings.user_settings
+    digest, key = token_digest_and_key(token)
+    prefix = conf.get("CACHE_KEY_PREFIX", DEFAULTS["CACHE_KEY_PREFIX"])
+    sname = f"{prefix}:s:{key}"
+    entries = entries_for(conf)
+    found, run_id = read_entries(entries,
+                                 [sname, f"{prefix}:n:{user_ref}", f"{prefix}:u:{user_ref}"])
+    if found is None:
+        return _authenticate_from_database(digest, user_ref, None, None, "", conf)
+    entry, gen, cached_user = found
+    if _entries_agree(entry, gen, cached_user, run_id):
+        fields, expires, last_seen = unpack_session(entry)
+        now = time.time()
+        _check_lifetime(expires, last_seen, now, conf)
+        db = router.db_for_read(WxSession)
+        user = unpack_user(user_ref, cached_user[NONCE_LENGTH:], db)
+        if user is not None:
+            session = loaded_instance(WxSession, fields, db)
+            session.__dict__.update(user_id=user.pk, digest=digest)
+            session._state.fields_cache = {"user": user}
+            if now - last_seen >= conf.get("LAST_SEEN_INTERVAL", DEFAULTS["LAST_SEEN_INTERVAL"]):
+                _record_last_seen(entries, sname, gen[:NONCE_LENGTH].decode(), session, now)
+            return user, session
+    return _authenticate_from_database(digest, user_ref, entries, gen, run_id, conf)
+
+
+def _current_generation(entries: Entries, nname: str, gen: bytes | None, run_id: str,
+                        ttl: int) -> str | None:
+    """The user's current nonce, made first if need be; None if the cache is failing."""
+    try:
+        if gen and gen[NONCE_LENGTH:] == run_id.encode():
+            return gen[:NONCE_LENGTH].decode()
+        nonce = new_nonce()
+        value = f"{nonce}{run_id}".encode()
+        if gen is None and not entries.add(nname, value, ttl):
+            gen = entries.get(nname)
+            if gen and gen[NONCE_LENGTH:] == run_id.encode():
+                return gen[:NONCE_LENGTH].decode()
+        entries.set_many({nname: value}, ttl)
+        return nonce
+    except Exception as exc:
+        cache_failed(exc)
+        return None
+
+
+def _authenticate_from_database(digest: str, user_ref: str, entries: Entries | None,
+                                gen: bytes | None, run_id: str,
+                                conf: dict[str, Any]) -> tuple[Any, WxSession]:
+    """``authenticate`` on a cache miss: the database decides, then the entries are refilled
+    under the user's generation (fixed before the read, see the module's docstring)."""
+    nonce = None
+    if entries is not None:
+        nonce = _current_generation(entries, entry_name("n", user_ref, conf), gen, run_id,
+                                    wxlogin_settings.token_ttl_seconds)
+    row = WxSession.objects.select_related("user").filter(digest=digest).first()
+    if row is None or str(row.user_id) != user_ref:
+        raise InvalidToken()
+    if row.revoked_at is not None:
+        raise SessionExpired()
+    now, last_seen = time.time(), to_timestamp(row.last_seen_at)
+    _check_lifetime(to_timestamp(row.expires_at), last_seen, now, conf)
+    if not row.user.is_active:
+        raise UserInactive()
+    sname = entry_name("s", digest_key(digest), conf)
+    if nonce is not None:
+        try:
+            entries.set_many({
+                sname: pack_session(nonce, row),
+                entry_name("u", user_ref, conf): nonce.encode() + pack_user(row.user),
+            }, _seconds_left(row))
+        except Exception as exc:
+            cache_failed(exc)
+            nonce = None
+    if now - last_seen >= conf.get("LAST_SEEN_INTERVAL", DEFAULTS["LAST_SEEN_INTERVAL"]):
+        _record_last_seen(entries, sname, nonce, row, now)
+    return row.user, row
+
+
+def _client_details(request: Any) -> tuple[str, str | None]:
+    if request is None:
+        return "", None
+    return request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_MAX], client_ip(request)
+
+
+def issue(user: Any, *, request: Any = None, appid: str = "",
+          method: str = LoginMethod.WECHAT) -> tuple[str, WxSession]:
+    """Create a session for ``user``, opened by ``method`` (a ``LoginMethod``); the raw token
+    is returned here and nowhere else.
+
+    Call it inside ``transaction.atomic()`` with the user's row locked (``select_for_update``),
+    so that concurrent logins under ``SINGLE_SESSION`` leave exactly one live session.
+    """
+    replaced: list[str] = []
+    if wxlogin_settings.SINGLE_SESSION:
+        replaced = revoke_replaced_sessions(user.pk, appid)
+    now = timezone.now()
+    token = make_token(user.pk)
+    agent, ip = _client_details(request)
+    row = WxSession.objects.create(
+        user=user, digest=token_digest(token), appid=appid, method=method, created_at=now,
+        expires_at=now + timedelta(seconds=wxlogin_settings.token_ttl_seconds),
+        last_seen_at=now, user_agent=agent, ip_address=ip,
+    )
+    transaction.on_commit(lambda: _cache_login(row, replaced))
+    return token, row
+
+
+def _cache_login(row: WxSession, replaced: list[str]) -> None:
+    """One pipelined write: a new generation for the user, the user and the session, and the
+    deletion of the sessions this login revoked (by digest)."""
+    entries = entries_for()
+    doomed = [entry_name("s", digest_key(d)) for d in replaced]
+    try:
+        check_cache()
+        nonce = new_nonce()
+        entries.set_many({
+            entry_name("n", row.user_id): f"{nonce}{entries.run_id()}".encode(),
+            entry_name("u", row.user_id): nonce.encode() + pack_user(row.user),
+            entry_name("s", digest_key(row.digest)): pack_session(nonce, row),
+        }, wxlogin_settings.token_ttl_seconds, delete=doomed)
+    except Exception as exc:
+        cache_failed(exc)
+        delete_or_retry_later(entries, [entry_name("n", row.user_id), *doomed])

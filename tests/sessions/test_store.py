@@ -1,0 +1,123 @@
+"""Issuing and authenticating: the warm path's cost, cache misses, expiry, last seen."""
+
+from __future__ import annotations
+
+import pytest
+import time_machine
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.db import connection
+from django.utils import timezone
+from django_redis import get_redis_connection
+
+from django_wxlogin.models import WxSession
+from django_wxlogin.sessions import store
+from django_wxlogin.sessions.tokens import digest_key
+
+from ..conftest import bearer
+from .conftest import cache_keys, token_of, wechat_login
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_a_warm_request_costs_one_round_trip_and_no_query(
+        api, login, sent, django_assert_num_queries):
+    token = token_of(login)
+    api.get("/whoami/", **bearer(token))  # warm
+    sent.clear()
+    with django_assert_num_queries(0):
+        user, session = store.authenticate(token)
+    assert sent == [["MGET"]]
+    assert user.is_active and session.digest == WxSession.objects.get().digest
+    with django_assert_num_queries(0):
+        assert api.get("/whoami/", **bearer(token)).status_code == 200
+
+
+def test_a_cold_cache_falls_back_to_the_database_and_refills(
+        api, login, django_assert_num_queries):
+    token = token_of(login)
+    get_redis_connection().flushdb()
+    with django_assert_num_queries(1):
+        store.authenticate(token)
+    with django_assert_num_queries(0):
+        store.authenticate(token)
+
+
+def test_the_warm_path_reads_three_keys_however_many_sessions_a_user_has(
+        settings, sent, django_assert_num_queries):
+    settings.WXLOGIN = {**settings.WXLOGIN, "SINGLE_SESSION": False}
+    tokens = [wechat_login().token for _ in range(20)]
+    for token in tokens:
+        store.authenticate(token)
+    sent.clear()
+    with django_assert_num_queries(0):
+        for token in tokens:
+            store.authenticate(token)
+    assert sent == [["MGET"]] * len(tokens)
+
+
+def test_a_returning_login_costs_four_queries_and_one_cache_write(sent, statements):
+    """Four on PostgreSQL; MySQL and MariaDB have no ``UPDATE ... RETURNING``, so the revoked
+    sessions are read first: five."""
+    first = wechat_login()
+    sent.clear()
+    statements.clear()
+    second = wechat_login()
+    revoking = ["UPDATE"] if connection.vendor == "postgresql" else ["SELECT", "UPDATE"]
+    assert [s.split()[0] for s in statements] == ["SELECT", "UPDATE", *revoking, "INSERT"]
+    assert sent == [["MULTI", "SET", "SET", "SET", "DEL", "EXEC"]]  # no INFO: run_id known
+    assert not cache_keys(f"s:{digest_key(first.session.digest)}")  # the replaced session's entry
+    assert len(cache_keys("[snu]:*")) == 3
+    assert WxSession.objects.get(pk=first.session.pk).revoke_reason == "single_session"
+    assert store.authenticate(second.token)[1].pk == second.session.pk
+
+
+def test_expiry_by_absolute_lifetime(api, login, settings):
+    settings.WXLOGIN = {**settings.WXLOGIN, "TOKEN_TTL": 3600}
+    token = token_of(login)
+    assert api.get("/whoami/", **bearer(token)).status_code == 200
+    with time_machine.travel(timezone.now() + timezone.timedelta(minutes=59), tick=False):
+        assert api.get("/whoami/", **bearer(token)).status_code == 200
+    with time_machine.travel(timezone.now() + timezone.timedelta(minutes=61), tick=False):
+        response = api.get("/whoami/", **bearer(token))
+        assert response.status_code == 401 and response.json()["code"] == "session_expired"
+        cache.clear()  # the database says the same
+        assert api.get("/whoami/", **bearer(token)).status_code == 401
+
+
+def test_idle_timeout(api, login, settings):
+    settings.WXLOGIN = {**settings.WXLOGIN, "IDLE_TIMEOUT": 600, "LAST_SEEN_INTERVAL": 60}
+    token = token_of(login)
+    start = timezone.now()
+    for minutes in (5, 10, 15, 20):  # used every five minutes: stays alive
+        with time_machine.travel(start + timezone.timedelta(minutes=minutes), tick=False):
+            assert api.get("/whoami/", **bearer(token)).status_code == 200
+    with time_machine.travel(start + timezone.timedelta(minutes=31), tick=False):
+        response = api.get("/whoami/", **bearer(token))
+        assert response.status_code == 401 and response.json()["code"] == "session_expired"
+
+
+def test_last_seen_is_written_at_most_once_per_interval(api, login, django_assert_num_queries):
+    token = token_of(login)
+    start = timezone.now()
+    api.get("/whoami/", **bearer(token))
+    with time_machine.travel(start + timezone.timedelta(seconds=30), tick=False), \
+            django_assert_num_queries(0):
+        api.get("/whoami/", **bearer(token))
+    with time_machine.travel(start + timezone.timedelta(seconds=90), tick=False):
+        with django_assert_num_queries(1):
+            api.get("/whoami/", **bearer(token))
+        seen = WxSession.objects.get().last_seen_at
+        assert abs((seen - timezone.now()).total_seconds()) < 1
+        with django_assert_num_queries(0):
+            api.get("/whoami/", **bearer(token))
+
+
+def test_a_warm_session_knows_how_it_was_opened(api, django_assert_num_queries):
+    get_user_model().objects.create_user("olivia", password="correct horse")
+    response = api.post("/wx/login/password/", {"username": "olivia",
+                                                 "password": "correct horse"}, format="json")
+    token = response.json()["token"]
+    assert store.authenticate(token)[1].method == "password"  # from the database
+    with django_assert_num_queries(0):
+        assert store.authenticate(token)[1].method == "password"  # from the cache
