@@ -20,13 +20,13 @@ revoked session), so options that read from replicas are refused.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 import redis
 from django.core.exceptions import ImproperlyConfigured
 from django_redis.client import DefaultClient
 from django_redis.exceptions import ConnectionInterrupted
 from redis.cluster import ClusterNode, RedisCluster
+from redis.connection import SSLConnection, parse_url
 from redis.exceptions import RedisError
 
 REPLICA_READS = ("read_from_replicas", "load_balancing_strategy")
@@ -72,14 +72,14 @@ class RedisClusterClient(DefaultClient):
                 f"RedisClusterClient reads from the masters only; drop {', '.join(refused)}.")
         nodes = []
         for location in self._server:
-            url = urlsplit(location if "://" in location else f"redis://{location}")
-            if url.path.strip("/") not in ("", "0"):
+            url = parse_url(location if "://" in location else f"redis://{location}")
+            if url.get("db", 0) != 0:
                 raise ImproperlyConfigured(f"A Redis Cluster has database 0 only: {location}")
-            if url.scheme == "rediss":
+            if url.get("connection_class") is SSLConnection:
                 options["ssl"] = True
-            if url.password and "password" not in options:
-                options.update(username=url.username or None, password=url.password)
-            nodes.append(ClusterNode(url.hostname or "127.0.0.1", url.port or 6379))
+            if url.get("password") and "password" not in options:
+                options.update(username=url.get("username"), password=url["password"])
+            nodes.append(ClusterNode(url.get("host", "127.0.0.1"), url.get("port", 6379)))
         return RedisCluster(startup_nodes=nodes, **options, **extra)
 
     def disconnect(self, index: int = 0, client: Any = None) -> None:

@@ -1,22 +1,30 @@
 """RedisClusterClient on a real 3-master Redis Cluster: django-redis's cache API across slots,
-through a failover and a slot migration, and the package's own single-key users of the cache
-(code locks, throttles, bind tickets, access tokens)."""
+through a failover and a slot migration; the package's single-key users of the cache (code
+locks, throttles, bind tickets, access tokens); and the session store, one user to a slot."""
 
 from __future__ import annotations
 
 import pytest
 from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
 from redis.crc import key_slot
 from rest_framework.test import APIClient
 
 from django_wxlogin import bind_tickets
 from django_wxlogin.cache_clients import RedisClusterClient
-from django_wxlogin.exceptions import InvalidBindTicket
+from django_wxlogin.exceptions import InvalidBindTicket, SessionExpired
+from django_wxlogin.models import RevokeReason
+from django_wxlogin.sessions import store
+from django_wxlogin.sessions.entries import entry_name
+from django_wxlogin.sessions.revocation import revoke
+from django_wxlogin.sessions.tokens import digest_key
 from django_wxlogin.wechat import access_token, code_lock
 from django_wxlogin.wechat import client as wechat
 
 from .conftest import cluster_caches, fresh_code
+from .deployments import redis_at
+from .sessions.conftest import wechat_login
 
 pytestmark = pytest.mark.deployment
 
@@ -98,3 +106,43 @@ def test_bind_tickets_and_access_tokens_on_the_cluster(cluster_cache, fake_wecha
     assert manager.get() == token == access_token.for_app().get()
     assert cluster_cache.get(manager.key) and cluster_cache.add(manager.lock_key, "x", 5)
     assert len(fake_wechat.calls("/cgi-bin/stable_token")) == fetched + 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_session_store_on_the_cluster(redis_cluster, cluster_cache, sent,
+                                          django_assert_num_queries):
+    """A user's entries share one slot: a warm request is one MGET, a login one MULTI/EXEC,
+    on the node that holds the user; a revocation is then refused, warm or cold."""
+    first = wechat_login("gus")
+    sent.clear()
+    second = wechat_login("gus")  # SINGLE_SESSION: replaces the first
+    assert sent == [["MULTI", "SET", "SET", "SET", "DEL", "EXEC"]]
+    tag = f"{{{second.session.user_id}}}"
+    home = redis_cluster.master_of(tag)
+    assert sorted(redis_at(home).keys(f"*{tag}*")) == sorted(
+        cluster_cache.make_key(entry_name(kind, second.session.user_id, key)).encode()
+        for kind, key in (("n", ""), ("u", ""), ("s", digest_key(second.session.digest))))
+    sent.clear()
+    with django_assert_num_queries(0):
+        assert store.authenticate(second.token)[1].pk == second.session.pk
+    assert sent == [["MGET"]]
+    with pytest.raises(SessionExpired):
+        store.authenticate(first.token)
+    with transaction.atomic():
+        revoke(second.session, RevokeReason.LOGOUT)
+    assert redis_at(home).keys(f"*{tag}*") == []
+    with pytest.raises(SessionExpired):
+        store.authenticate(second.token)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failover_of_the_users_master_voids_its_entries_once(redis_cluster, cluster_cache,
+                                                                django_assert_num_queries):
+    login = wechat_login("hal")
+    store.authenticate(login.token)
+    home = redis_cluster.master_of(f"{{{login.session.user_id}}}")
+    redis_cluster.failover(redis_cluster.replica_of(home))
+    with django_assert_num_queries(1):  # another node, another run_id: the database decides
+        store.authenticate(login.token)
+    with django_assert_num_queries(0):
+        store.authenticate(login.token)

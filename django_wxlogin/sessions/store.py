@@ -28,6 +28,7 @@ from rest_framework.exceptions import AuthenticationFailed
 
 from ..cache import check as check_cache
 from ..client_ip import client_ip
+from ..databases import primary
 from ..exceptions import InvalidToken, SessionExpired
 from ..models import LoginMethod, WxSession
 from ..settings import DEFAULTS, wxlogin_settings
@@ -113,11 +114,10 @@ def authenticate(token: str, conf: dict[str, Any] | None = None) -> tuple[Any, W
     if conf is None:
         conf = wxlogin_settings.user_settings
     digest, key = token_digest_and_key(token)
-    prefix = conf.get("CACHE_KEY_PREFIX", DEFAULTS["CACHE_KEY_PREFIX"])
-    sname = f"{prefix}:s:{key}"
+    tagged = f"{conf.get('CACHE_KEY_PREFIX', DEFAULTS['CACHE_KEY_PREFIX'])}:{{{user_ref}}}:"
+    sname = f"{tagged}s:{key}"  # entry_name's names, spelled out on the hot path
     entries = entries_for(conf)
-    found, run_id = read_entries(entries,
-                                 [sname, f"{prefix}:n:{user_ref}", f"{prefix}:u:{user_ref}"])
+    found, run_id = read_entries(entries, [sname, f"{tagged}n", f"{tagged}u"])
     if found is None:
         return _authenticate_from_database(digest, user_ref, None, None, "", conf)
     entry, gen, cached_user = found
@@ -160,12 +160,14 @@ def _authenticate_from_database(digest: str, user_ref: str, entries: Entries | N
                                 gen: bytes | None, run_id: str,
                                 conf: dict[str, Any]) -> tuple[Any, WxSession]:
     """``authenticate`` on a cache miss: the database decides, then the entries are refilled
-    under the user's generation (fixed before the read, see the module's docstring)."""
+    under the user's generation (fixed before the read, see the module's docstring). The
+    primary decides: a replica may not have the session yet, or its revocation."""
     nonce = None
     if entries is not None:
-        nonce = _current_generation(entries, entry_name("n", user_ref, conf), gen, run_id,
+        nonce = _current_generation(entries, entry_name("n", user_ref, conf=conf), gen, run_id,
                                     wxlogin_settings.token_ttl_seconds)
-    row = WxSession.objects.select_related("user").filter(digest=digest).first()
+    row = (WxSession.objects.using(primary(WxSession)).select_related("user")
+           .filter(digest=digest).first())
     if row is None or str(row.user_id) != user_ref:
         raise InvalidToken()
     if row.revoked_at is not None:
@@ -174,12 +176,12 @@ def _authenticate_from_database(digest: str, user_ref: str, entries: Entries | N
     _check_lifetime(to_timestamp(row.expires_at), last_seen, now, conf)
     if not row.user.is_active:
         raise UserInactive()
-    sname = entry_name("s", digest_key(digest), conf)
+    sname = entry_name("s", user_ref, digest_key(digest), conf)
     if nonce is not None:
         try:
             entries.set_many({
                 sname: pack_session(nonce, row),
-                entry_name("u", user_ref, conf): nonce.encode() + pack_user(row.user),
+                entry_name("u", user_ref, conf=conf): nonce.encode() + pack_user(row.user),
             }, _seconds_left(row))
         except Exception as exc:
             cache_failed(exc)
@@ -222,15 +224,16 @@ def _cache_login(row: WxSession, replaced: list[str]) -> None:
     """One pipelined write: a new generation for the user, the user and the session, and the
     deletion of the sessions this login revoked (by digest)."""
     entries = entries_for()
-    doomed = [entry_name("s", digest_key(d)) for d in replaced]
+    doomed = [entry_name("s", row.user_id, digest_key(d)) for d in replaced]
+    generation = entry_name("n", row.user_id)
     try:
         check_cache()
         nonce = new_nonce()
         entries.set_many({
-            entry_name("n", row.user_id): f"{nonce}{entries.run_id()}".encode(),
+            generation: f"{nonce}{entries.run_id(generation)}".encode(),
             entry_name("u", row.user_id): nonce.encode() + pack_user(row.user),
-            entry_name("s", digest_key(row.digest)): pack_session(nonce, row),
+            entry_name("s", row.user_id, digest_key(row.digest)): pack_session(nonce, row),
         }, wxlogin_settings.token_ttl_seconds, delete=doomed)
     except Exception as exc:
         cache_failed(exc)
-        delete_or_retry_later(entries, [entry_name("n", row.user_id), *doomed])
+        delete_or_retry_later(entries, [generation, *doomed])
