@@ -15,8 +15,6 @@ import re
 import weakref
 from typing import Any
 
-from django.core.cache.backends.base import BaseCache
-
 _RUN_ID = re.compile(rb"run_id:([0-9a-f]+)")
 # connection pool -> run_id of the server its newest connection reached
 _run_ids: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
@@ -60,15 +58,6 @@ def _install(pool: Any) -> None:
                 *getattr(pool, "_in_use_connections", ())]
     for connection in existing:
         connection.redis_connect_func = hook
-
-
-def run_id(cache: BaseCache, key: str | None = None) -> str:
-    """The run_id of the cache's Redis server, on a cluster the node that holds ``key`` (""
-    for caches that are not django-redis)."""
-    get_client = getattr(getattr(cache, "client", None), "get_client", None)
-    if get_client is None:
-        return ""
-    return client_run_id(get_client(write=True), key)
 
 
 def client_run_id(client: Any, key: str | bytes | None = None) -> str:
