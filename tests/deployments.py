@@ -102,14 +102,6 @@ class PostgresPair:
     def url(self, port: int) -> str:
         return f"postgres://postgres@127.0.0.1:{port}/postgres"
 
-    @property
-    def primary_url(self) -> str:
-        return self.url(self.primary_port)
-
-    @property
-    def replica_url(self) -> str:
-        return self.url(self.replica_port)
-
     def _configure(self, data: Path, port: int, extra: str = "") -> None:
         with open(data / "postgresql.conf", "a") as conf:
             conf.write(f"\nport = {port}\nlisten_addresses = '127.0.0.1'\n"
@@ -186,6 +178,11 @@ def redis_at(port: int) -> redis.Redis:
     return redis.Redis(port=port, socket_timeout=5, socket_connect_timeout=2)
 
 
+def role(port: int) -> str:
+    """``master`` or ``slave``, as the server at ``port`` says."""
+    return redis_at(port).execute_command("ROLE")[0].decode()
+
+
 def replica_synced(port: int) -> bool:
     return redis_at(port).info("replication").get("master_link_status") == "up"
 
@@ -238,14 +235,11 @@ class RedisClusterNodes:
     def node_id(self, port: int) -> str:
         return redis_at(port).execute_command("CLUSTER", "MYID").decode()
 
-    def role(self, port: int) -> str:
-        return redis_at(port).execute_command("ROLE")[0].decode()
-
     def masters(self) -> list[int]:
-        return [port for port in self.ports if self.role(port) == "master"]
+        return [port for port in self.ports if role(port) == "master"]
 
     def replicas(self) -> list[int]:
-        return [port for port in self.ports if self.role(port) == "slave"]
+        return [port for port in self.ports if role(port) == "slave"]
 
     def slot_owner(self, slot: int) -> int:
         """The port of the master that serves ``slot``, as the masters see it."""
@@ -274,9 +268,9 @@ class RedisClusterNodes:
         started = time.monotonic()
         master = int(redis_at(replica).execute_command("ROLE")[2])
         redis_at(replica).execute_command("CLUSTER", "FAILOVER")
-        wait_for("the replica to become master", lambda: self.role(replica) == "master")
+        wait_for("the replica to become master", lambda: role(replica) == "master")
         wait_for("every node to agree", lambda: all(
-            self._settled(port) and self.role(master) == "slave" for port in self.ports))
+            self._settled(port) and role(master) == "slave" for port in self.ports))
         return time.monotonic() - started
 
     def migrate_slot(self, slot: int, target: int, batch: int = 10) -> float:
@@ -380,11 +374,8 @@ class SentinelGroup:
         """Seconds until the sentinels agree on the replica and it answers as master."""
         started = time.monotonic()
         wait_for("the sentinels to promote the replica", lambda: self.master_port() ==
-                 self.replica and self.role_of(self.replica) == "master")
+                 self.replica and role(self.replica) == "master")
         return time.monotonic() - started
-
-    def role_of(self, port: int) -> str:
-        return redis_at(port).execute_command("ROLE")[0].decode()
 
     def stop(self) -> None:
         self.processes.stop()

@@ -26,8 +26,9 @@ def deployment(tmp_path_factory):
     with running(PostgresPair(APPLY_DELAY)) as postgres:
         redis_server.start()
         try:
-            env = {"DATABASE_URL": postgres.primary_url, "REDIS_URL": redis_server.url,
-                   "REPLICA_DATABASE_URL": postgres.replica_url}
+            env = {"DATABASE_URL": postgres.url(postgres.primary_port),
+                   "REPLICA_DATABASE_URL": postgres.url(postgres.replica_port),
+                   "REDIS_URL": redis_server.url}
             with serve(directory, env) as app:
                 postgres.wait_caught_up()  # the schema, before the first read
                 yield app, postgres, redis_server
