@@ -21,6 +21,7 @@ PER_PROCESS_CACHES = (
     "django.core.cache.backends.filebased.FileBasedCache",
 )
 ACCESS_TOKEN_ENDPOINTS = ("stable", "classic")
+CLUSTER_CLIENT = "django_wxlogin.cache_clients.RedisClusterClient"
 _APP_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")  # a URL segment: login/<app>/
 RESERVED_APP_NAME = "password"  # login/password/ is the password login
 
@@ -159,8 +160,9 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
         messages.append(Error(
             "WXLOGIN['REVOCATION_SYNC_INTERVAL'] must be a number of seconds, above 0 and at "
             "most 300.", hint="A few seconds: the longest a revocation made without Redis may "
-            "take to reach every server.", id="wxlogin.E023"))
+            "take to reach every server.", id="wxlogin.E025"))
     messages.extend(_check_rates())
+    messages.extend(_check_scale(caches.get(alias, {})))
     messages.extend(_check_openapi())
     messages.extend(_check_accounts())
     return messages
@@ -189,8 +191,28 @@ def _check_fake_wechat() -> list[Any]:
         "in as anyone.",
         hint="Remove API_BASE_URL (the real WeChat is the default) and do not start the fake "
              "WeChat in production. A test or load-test setup on loopback may add "
-             "\"wxlogin.E021\" to SILENCED_SYSTEM_CHECKS.",
-        id="wxlogin.E021")]
+             "\"wxlogin.E023\" to SILENCED_SYSTEM_CHECKS.",
+        id="wxlogin.E023")]
+
+
+def _check_scale(cache: dict[str, Any]) -> list[Any]:
+    """Read replicas and Redis Cluster: the primary exists, and the session keys' hash tags
+    (``{<user>}``) are the only braces in their names."""
+    messages: list[Any] = []
+    alias = wxlogin_settings.PRIMARY_DATABASE
+    if alias is not None and alias not in settings.DATABASES:
+        messages.append(Error(
+            f"WXLOGIN['PRIMARY_DATABASE'] names no database: {alias!r}.",
+            hint="The alias of the primary in DATABASES, or None for the router's write "
+                 "database.", id="wxlogin.E021"))
+    prefixes = f"{cache.get('KEY_PREFIX', '')}{wxlogin_settings.CACHE_KEY_PREFIX}"
+    if cache.get("OPTIONS", {}).get("CLIENT_CLASS") == CLUSTER_CLIENT and \
+            ("{" in prefixes or "}" in prefixes):
+        messages.append(Error(
+            "The session cache is a Redis Cluster and its key prefix (CACHES KEY_PREFIX or "
+            "WXLOGIN CACHE_KEY_PREFIX) has a brace: the keys of one user would not share a "
+            "slot.", hint="Drop the braces from the prefixes.", id="wxlogin.E022"))
+    return messages
 
 
 def _check_accounts() -> list[Any]:
@@ -216,7 +238,7 @@ def _check_accounts() -> list[Any]:
     prefix = wxlogin_settings.THROTTLE_IPV6_PREFIX
     if isinstance(prefix, bool) or not isinstance(prefix, int) or not 1 <= prefix <= 128:
         messages.append(Error("WXLOGIN['THROTTLE_IPV6_PREFIX'] must be 1 to 128 bits.",
-                              hint="64: one subscriber's network.", id="wxlogin.E022"))
+                              hint="64: one subscriber's network.", id="wxlogin.E024"))
     return messages
 
 

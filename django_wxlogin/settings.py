@@ -45,6 +45,10 @@ DEFAULTS: dict[str, Any] = {
     # process that can reach it applies them, checking at most once per this many seconds:
     # the longest such a revoked token may still be accepted.
     "REVOCATION_SYNC_INTERVAL": 2,
+    # The database whose answer decides whether a session is live and which sessions a
+    # revocation hits, and that users read their own identity, sessions and profile from: the
+    # primary. None: the database router's write database (router.db_for_write).
+    "PRIMARY_DATABASE": None,
     # A session's "last seen" is written at most once per this many seconds.
     "LAST_SEEN_INTERVAL": 60,
     # Dotted path of the callable that makes the Django user for a first login.

@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from . import accounts, audit, avatars, signals, users
 from .authentication import WxTokenAuthentication
+from .databases import primary
 from .exceptions import NoPhoneNumber, UnknownApp, exception_handler
 from .models import LoginMethod, RevokeReason, WxSession, WxUser
 from .parsers import JSONParser
@@ -68,8 +69,10 @@ class WxLoginAPIView(APIView):
 
 
 def current_identity(request: Request) -> WxUser:
-    """The ``WxUser`` of the request's user in the mini program its session was issued for."""
-    wxuser = WxUser.objects.filter(user=request.user, appid=request.auth.appid).first()
+    """The ``WxUser`` of the request's user in the mini program its session was issued for
+    (from the primary: a login or a profile change a moment ago is there)."""
+    wxuser = WxUser.objects.using(primary(WxUser)).filter(
+        user=request.user, appid=request.auth.appid).first()
     if wxuser is None:
         raise NotFound(_("This account has no WeChat identity."), code="no_wechat_identity")
     return wxuser
@@ -267,7 +270,8 @@ class SessionListView(WxLoginAPIView):
 
     @extend_schema(responses={200: SessionSerializer(many=True), **errors(401, 503)})
     def get(self, request: Request) -> Response:
-        sessions = WxSession.objects.live().filter(user=request.user).order_by("-created_at")
+        sessions = WxSession.objects.using(primary(WxSession)).live().filter(
+            user=request.user).order_by("-created_at")
         return Response(SessionSerializer(sessions, many=True, context={"request": request}).data)
 
 
@@ -280,7 +284,8 @@ class SessionDetailView(WxLoginAPIView):
         # Any path segment reaches here, so that a non-number is a JSON 404 like a stranger's id.
         if not (pk.isascii() and pk.isdigit() and len(pk) <= 18):
             raise NotFound()
-        session = get_object_or_404(WxSession.objects.live(), pk=int(pk), user=request.user)
+        session = get_object_or_404(WxSession.objects.using(primary(WxSession)).live(),
+                                    pk=int(pk), user=request.user)
         revoke(session, RevokeReason.USER)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

@@ -19,6 +19,7 @@ from django_wxlogin import cache as wxlogin_cache
 from django_wxlogin.sessions import outbox
 from django_wxlogin.wechat.fake import FakeWeChat
 
+from .deployments import RedisClusterNodes, running
 from .services import RedisServer
 
 _codes = itertools.count(1)
@@ -138,3 +139,30 @@ def run_together(count: int, task: Callable[[], Any]) -> list[Any]:
     for thread in threads:
         thread.join()
     return results
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory: Any) -> Iterator[RedisClusterNodes]:
+    """A 3-master Redis Cluster with a replica per master, shared by the tests that need one
+    (some fail masters over or move slots: nothing may assume which node serves what)."""
+    with running(RedisClusterNodes(tmp_path_factory.mktemp("cluster"))) as cluster:
+        yield cluster
+
+
+def cluster_caches(cluster: RedisClusterNodes) -> dict[str, Any]:
+    """``CACHES`` with the default cache on ``cluster``."""
+    return {"default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": ",".join(cluster.urls[:2]),
+        "OPTIONS": {"CLIENT_CLASS": "django_wxlogin.cache_clients.RedisClusterClient",
+                    "SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
+    }}
+
+
+@pytest.fixture
+def cluster_cache(redis_cluster: RedisClusterNodes, settings: Any) -> Iterator[Any]:
+    """The default cache on the shared Redis Cluster, empty."""
+    settings.CACHES = cluster_caches(redis_cluster)
+    cache.clear()
+    yield cache
+    cache.clear()

@@ -13,7 +13,7 @@ from .conftest import BLOG, SHOP
 
 
 def _ids(settings, **wxlogin) -> list[str]:
-    # Without the suite's fake WeChat on loopback (wxlogin.E021, silenced for the suite).
+    # Without the suite's fake WeChat on loopback (wxlogin.E023, silenced for the suite).
     base = {k: v for k, v in settings.WXLOGIN.items()
             if k not in ("APPID", "SECRET", "API_BASE_URL")}
     settings.WXLOGIN = {**base, **wxlogin}
@@ -22,8 +22,8 @@ def _ids(settings, **wxlogin) -> list[str]:
 
 def test_the_suite_settings_pass(settings):
     # Only the fake WeChat on loopback with DEBUG off, which the suite silences.
-    assert [message.id for message in check_settings()] == ["wxlogin.E021"]
-    assert "wxlogin.E021" in settings.SILENCED_SYSTEM_CHECKS
+    assert [message.id for message in check_settings()] == ["wxlogin.E023"]
+    assert "wxlogin.E023" in settings.SILENCED_SYSTEM_CHECKS
 
 
 def test_several_apps_pass_without_appid_and_secret(settings):
@@ -115,7 +115,7 @@ def test_api_base_url(settings, good):
                                  "http://[::1]:8090", "http://0.0.0.0:1", "https://127.9.9.9"])
 def test_a_loopback_wechat_with_debug_off_is_an_error(settings, good, url):
     settings.DEBUG = False
-    assert _only(settings, **good, API_BASE_URL=url) == ["wxlogin.E021"]
+    assert _only(settings, **good, API_BASE_URL=url) == ["wxlogin.E023"]
     settings.DEBUG = True
     assert _only(settings, **good, API_BASE_URL=url) == []
 
@@ -125,7 +125,7 @@ def test_the_fake_wechat_with_debug_off_is_an_error(settings, good):
     assert _only(settings, **good) == []  # the real WeChat, the default
     with FakeWeChat({"wx1": "s"}) as fake:
         assert _only(settings, **good) == []  # serving, but not used
-        assert _only(settings, **good, API_BASE_URL=fake.url + "/") == ["wxlogin.E021"]
+        assert _only(settings, **good, API_BASE_URL=fake.url + "/") == ["wxlogin.E023"]
 
 
 def test_rates(settings, good):
@@ -177,13 +177,13 @@ def test_unthrottled_password_login_is_a_warning(settings, good, rate):
 def test_ipv6_prefix(settings, good):
     assert _only(settings, **good, THROTTLE_IPV6_PREFIX=56) == []
     for bad in (0, 129, "64", True, None):
-        assert _only(settings, **good, THROTTLE_IPV6_PREFIX=bad) == ["wxlogin.E022"], bad
+        assert _only(settings, **good, THROTTLE_IPV6_PREFIX=bad) == ["wxlogin.E024"], bad
 
 
 def test_revocation_sync_interval(settings, good):
     assert _only(settings, **good, REVOCATION_SYNC_INTERVAL=0.5) == []
     for bad in (0, -1, 301, "2", None, True):
-        assert _only(settings, **good, REVOCATION_SYNC_INTERVAL=bad) == ["wxlogin.E023"], bad
+        assert _only(settings, **good, REVOCATION_SYNC_INTERVAL=bad) == ["wxlogin.E025"], bad
 
 
 def test_cache_retry_after(settings, good):
@@ -191,3 +191,22 @@ def test_cache_retry_after(settings, good):
     assert _only(settings, **good, CACHE_RETRY_AFTER=2.5) == []
     for bad in (-1, "5", None, True):
         assert _only(settings, **good, CACHE_RETRY_AFTER=bad) == ["wxlogin.E020"], bad
+
+
+# Read replicas and Redis Cluster.
+
+def test_primary_database_must_name_a_database(settings, good):
+    assert _only(settings, **good, PRIMARY_DATABASE="default") == []
+    assert _only(settings, **good, PRIMARY_DATABASE="primary") == ["wxlogin.E021"]
+
+
+def test_braces_in_the_key_prefix_of_a_cluster_cache_are_refused(settings, good):
+    cluster = {**settings.CACHES["default"], "OPTIONS": {
+        "CLIENT_CLASS": "django_wxlogin.cache_clients.RedisClusterClient"}}
+    settings.CACHES = {"default": cluster}
+    assert _only(settings, **good) == []
+    assert _only(settings, **good, CACHE_KEY_PREFIX="wx{app}") == ["wxlogin.E022"]
+    settings.CACHES = {"default": {**cluster, "KEY_PREFIX": "shop{1"}}
+    assert _only(settings, **good) == ["wxlogin.E022"]
+    settings.CACHES = {"default": {**settings.CACHES["default"], "OPTIONS": {}}}
+    assert _only(settings, **good) == []

@@ -94,9 +94,9 @@ def test_without_redis_a_production_deploy_refuses_to_start(tmp_path):
 ])
 def test_a_loopback_wechat_stops_a_production_deploy(tmp_path, redis_url, settings):
     env = example_env(tmp_path, {**PRODUCTION, "REDIS_URL": redis_url, **settings})
-    assert "wxlogin.E021" in _refused(tmp_path, env)
+    assert "wxlogin.E023" in _refused(tmp_path, env)
     deploy = _manage({**env, "DJANGO_DEBUG": "false"}, "check", "--deploy")
-    assert deploy.returncode != 0 and "wxlogin.E021" in deploy.stderr
+    assert deploy.returncode != 0 and "wxlogin.E023" in deploy.stderr
 
 
 def test_check_deploy_passes_the_real_wechat(tmp_path, redis_url):

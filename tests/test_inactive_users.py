@@ -97,7 +97,7 @@ def test_the_warm_path_refuses_an_inactive_cached_user(api):
     user = get_user_model().objects.get(pk=user_reference(token))
     user.is_active = False
     redis = get_redis_connection("default")
-    name = next(k for k in redis.keys("*") if k.endswith(f":u:{user.pk}".encode()))
+    name = next(k for k in redis.keys("*") if k.endswith(f":{{{user.pk}}}:u".encode()))
     redis.set(name, redis.get(name)[:codec.NONCE_LENGTH] + codec.pack_user(user), keepttl=True)
     response = api.get("/whoami/", **bearer(token))
     assert response.status_code == 401 and response.json()["code"] == "user_inactive"

@@ -1,7 +1,9 @@
 """The session cache's entries: named byte strings in the ``CACHE_ALIAS`` cache.
 
 On django-redis they are read and written through redis-py directly: one ``MGET`` per request,
-one ``MULTI``/``EXEC`` per write (so a login's entries land all or none), no pickling. Any other
+one ``MULTI``/``EXEC`` per write (so a login's entries land all or none), no pickling. Every
+entry of a user carries the hash tag ``{<user>}``, so that on a Redis Cluster they share a slot
+and that read and that write stay one round trip to one node. Any other
 Django cache goes through the cache API. A delete that fails is remembered and retried before
 this process's next read, and until it succeeds every read falls back to the database: an entry
 a revocation meant to delete is never read again (other processes learn of it through
@@ -39,7 +41,8 @@ _TOMBSTONE_MARK = b"!"  # after the nonce, where a generation has the Redis run_
 
 
 def is_generation(name: str) -> bool:
-    return name.rsplit(":", 2)[-2] == "n"
+    """Whether ``name`` is a user's generation (``entry_name("n", user)``)."""
+    return name.rsplit(":", 1)[-1] == "n"
 
 
 def tombstone() -> bytes:
@@ -53,7 +56,8 @@ class Entries:
     def __init__(self, cache: BaseCache) -> None:
         self.cache = cache
 
-    def run_id(self) -> str:
+    def run_id(self, name: str) -> str:
+        """The run_id of the Redis server that holds ``name`` ("" off Redis)."""
         return ""
 
     def read(self, names: list[str]) -> tuple[list[bytes | None], str]:
@@ -96,15 +100,18 @@ class RedisEntries(Entries):
         self.client = cache.client
         self._refill_script: Any = None
 
-    def run_id(self) -> str:
-        return server_identity.run_id(self.cache)
+    def run_id(self, name: str) -> str:
+        return server_identity.client_run_id(self.client.get_client(write=True),
+                                             self.cache.make_key(name))
 
     def read(self, names: list[str]) -> tuple[list[bytes | None], str]:
+        """The values, and the run_id of the server (on a cluster: the node) they came from."""
         store = self.cache
         key_func, key_prefix, version = store.key_func, store.key_prefix, store.version
         redis = self.client.get_client(write=True)
-        values = redis.mget([key_func(name, key_prefix, version) for name in names])
-        return values, server_identity.client_run_id(redis)
+        keys = [key_func(name, key_prefix, version) for name in names]
+        values = redis.mget(keys)
+        return values, server_identity.client_run_id(redis, keys[0])
 
     # KEYS: the generation, then the entries; ARGV: what the generation was ("" for none),
     # its new value ("" to keep it), its TTL, the entries' TTL, then their values.
@@ -128,7 +135,7 @@ class RedisEntries(Entries):
 
     def set_many(self, entries: dict[str, bytes], ttl: int, delete: Iterable[str] = ()) -> None:
         make_key = self.cache.make_key
-        pipeline = self.client.get_client(write=True).pipeline()
+        pipeline = self.client.get_client(write=True).pipeline(transaction=True)
         for name, value in entries.items():
             pipeline.set(make_key(name), value, ex=ttl)
         doomed = [make_key(name) for name in delete]
@@ -146,9 +153,8 @@ class RedisEntries(Entries):
         for name in names:
             if is_generation(name):
                 pipeline.set(make_key(name), tombstone(), ex=TOMBSTONE_TTL)
-        doomed = [make_key(name) for name in names if not is_generation(name)]
-        if doomed:
-            pipeline.delete(*doomed)
+            else:
+                pipeline.delete(make_key(name))  # one key each: on a cluster, slots differ
         pipeline.execute()
 
 
@@ -166,10 +172,13 @@ def entries_for(conf: dict[str, Any] | None = None) -> Entries:
     return found
 
 
-def entry_name(kind: str, ref: object, conf: dict[str, Any] | None = None) -> str:
-    """``<CACHE_KEY_PREFIX>:<kind>:<ref>``: ``n`` generation, ``u`` user, ``s`` session."""
+def entry_name(kind: str, user: object, key: str = "",
+               conf: dict[str, Any] | None = None) -> str:
+    """``<CACHE_KEY_PREFIX>:{<user>}:<kind>``: ``n`` the user's generation, ``u`` the user;
+    ``...:s:<key>`` a session of theirs (``key``: ``tokens.digest_key``)."""
     conf = wxlogin_settings.user_settings if conf is None else conf
-    return f"{conf.get('CACHE_KEY_PREFIX', DEFAULTS['CACHE_KEY_PREFIX'])}:{kind}:{ref}"
+    name = f"{conf.get('CACHE_KEY_PREFIX', DEFAULTS['CACHE_KEY_PREFIX'])}:{{{user}}}:{kind}"
+    return f"{name}:{key}" if key else name
 
 
 def cache_failed(exc: Exception) -> None:

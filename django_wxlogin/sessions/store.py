@@ -32,6 +32,7 @@ from rest_framework.exceptions import AuthenticationFailed
 
 from ..cache import check as check_cache
 from ..client_ip import client_ip
+from ..databases import primary
 from ..exceptions import AccountDisabled, InvalidToken, SessionExpired
 from ..models import LoginMethod, WxSession
 from ..settings import DEFAULTS, wxlogin_settings
@@ -112,11 +113,10 @@ def authenticate(token: str, conf: dict[str, Any] | None = None) -> tuple[Any, W
         conf = wxlogin_settings.user_settings
     drain_if_due()
     digest, key = token_digest_and_key(token)
-    prefix = conf.get("CACHE_KEY_PREFIX", DEFAULTS["CACHE_KEY_PREFIX"])
-    sname = f"{prefix}:s:{key}"
+    tagged = f"{conf.get('CACHE_KEY_PREFIX', DEFAULTS['CACHE_KEY_PREFIX'])}:{{{user_ref}}}:"
+    sname = f"{tagged}s:{key}"  # entry_name's names, spelled out on the hot path
     entries = entries_for(conf)
-    found, run_id = read_entries(entries,
-                                 [sname, f"{prefix}:n:{user_ref}", f"{prefix}:u:{user_ref}"])
+    found, run_id = read_entries(entries, [sname, f"{tagged}n", f"{tagged}u"])
     if found is None:
         return _authenticate_from_database(digest, user_ref, None, None, "", conf)
     entry, gen, cached_user = found
@@ -146,10 +146,11 @@ def _refill(entries: Entries, user_ref: str, gen: bytes | None, run_id: str, row
     current = bool(gen) and gen[NONCE_LENGTH:] == run_id.encode()  # type: ignore[index]
     nonce = gen[:NONCE_LENGTH].decode() if current else new_nonce()  # type: ignore[index]
     try:
+        new = None if current else f"{nonce}{run_id}".encode()
         written = entries.refill(
-            entry_name("n", user_ref, conf), gen, None if current else f"{nonce}{run_id}".encode(),
+            entry_name("n", user_ref, conf=conf), gen, new,
             {sname: pack_session(nonce, row),
-             entry_name("u", user_ref, conf): nonce.encode() + pack_user(row.user)},
+             entry_name("u", user_ref, conf=conf): nonce.encode() + pack_user(row.user)},
             _seconds_left(row), wxlogin_settings.token_ttl_seconds)
     except Exception as exc:
         cache_failed(exc)
@@ -161,8 +162,10 @@ def _authenticate_from_database(digest: str, user_ref: str, entries: Entries | N
                                 gen: bytes | None, run_id: str,
                                 conf: dict[str, Any]) -> tuple[Any, WxSession]:
     """``authenticate`` on a cache miss: the database decides, then the entries are refilled
-    (see the module's docstring)."""
-    row = WxSession.objects.select_related("user").filter(digest=digest).first()
+    (see the module's docstring). The primary decides: a replica may not have the session
+    yet, or its revocation."""
+    row = (WxSession.objects.using(primary(WxSession)).select_related("user")
+           .filter(digest=digest).first())
     if row is None or str(row.user_id) != user_ref:
         raise InvalidToken()
     if row.revoked_at is not None:
@@ -171,7 +174,7 @@ def _authenticate_from_database(digest: str, user_ref: str, entries: Entries | N
     _check_lifetime(to_timestamp(row.expires_at), last_seen, now, conf)
     if not row.user.is_active:
         raise UserInactive()
-    sname = entry_name("s", digest_key(digest), conf)
+    sname = entry_name("s", user_ref, digest_key(digest), conf)
     nonce = None if entries is None else _refill(entries, user_ref, gen, run_id, row, sname, conf)
     if now - last_seen >= conf.get("LAST_SEEN_INTERVAL", DEFAULTS["LAST_SEEN_INTERVAL"]):
         _record_last_seen(entries, sname, nonce, row, now)
@@ -215,15 +218,16 @@ def _cache_login(row: WxSession, replaced: list[str]) -> None:
     """One pipelined write: a new generation for the user, the user and the session, and the
     deletion of the sessions this login revoked (by digest)."""
     entries = entries_for()
-    doomed = [entry_name("s", digest_key(d)) for d in replaced]
+    doomed = [entry_name("s", row.user_id, digest_key(d)) for d in replaced]
+    generation = entry_name("n", row.user_id)
     try:
         check_cache()
         nonce = new_nonce()
         entries.set_many({
-            entry_name("n", row.user_id): f"{nonce}{entries.run_id()}".encode(),
+            generation: f"{nonce}{entries.run_id(generation)}".encode(),
             entry_name("u", row.user_id): nonce.encode() + pack_user(row.user),
-            entry_name("s", digest_key(row.digest)): pack_session(nonce, row),
+            entry_name("s", row.user_id, digest_key(row.digest)): pack_session(nonce, row),
         }, wxlogin_settings.token_ttl_seconds, delete=doomed)
     except Exception as exc:
         cache_failed(exc)
-        deliver([entry_name("n", row.user_id), *doomed])
+        deliver([generation, *doomed])

@@ -31,7 +31,7 @@ _local = threading.local()
 
 def is_loopback_url(url: str) -> bool:
     """Whether ``url`` points at this machine: where the fake WeChat, or a stand-in, listens
-    (never the real WeChat; see the system check wxlogin.E021)."""
+    (never the real WeChat; see the system check wxlogin.E023)."""
     host = (urlsplit(url).hostname or "").lower()
     if host == "localhost" or host.endswith(".localhost"):
         return True

@@ -13,7 +13,7 @@ from django_redis import get_redis_connection
 
 from django_wxlogin.models import WxSession
 from django_wxlogin.sessions import store
-from django_wxlogin.sessions.entries import entries_for, read_entries
+from django_wxlogin.sessions.entries import entries_for, entry_name, read_entries
 from django_wxlogin.sessions.tokens import (
     digest_key,
     make_token,
@@ -75,7 +75,7 @@ def test_a_returning_login_costs_four_queries_and_one_cache_write(sent, statemen
     assert [s.split()[0] for s in statements] == ["SELECT", "UPDATE", *revoking, "INSERT"]
     assert sent == [["MULTI", "SET", "SET", "SET", "DEL", "EXEC"]]  # no INFO: run_id known
     assert not cache_keys(f"s:{digest_key(first.session.digest)}")  # the replaced session's entry
-    assert len(cache_keys("[snu]:*")) == 3
+    assert len(cache_keys("[snu]*")) == 3
     assert WxSession.objects.get(pk=first.session.pk).revoke_reason == "single_session"
     assert store.authenticate(second.token)[1].pk == second.session.pk
 
@@ -142,7 +142,7 @@ def test_a_thousand_made_up_tokens_write_nothing(api, login, django_assert_max_n
     token = token_of(login)
     user_pk = WxSession.objects.get().user_id
     redis = get_redis_connection()
-    redis.delete(*redis.keys("*:n:*"))  # the case that used to write: no generation yet
+    redis.delete(*redis.keys("*:n"))  # the case that used to write: no generation yet
     keys = sorted(redis.keys("*"))
     for _ in range(1000):
         with django_assert_max_num_queries(1):
@@ -173,14 +173,13 @@ def test_a_revocation_during_a_refill_wins(api, login, generation):
         redis.delete(*redis.keys("*:s:*"))
     user_ref = user_reference(token)
     digest, key = token_digest_and_key(token)
-    prefix = "wxlogin"
     entries = entries_for()
+    sname = entry_name("s", user_ref, key)
     (_, gen, _), run_id = read_entries(
-        entries, [f"{prefix}:s:{key}", f"{prefix}:n:{user_ref}", f"{prefix}:u:{user_ref}"])
+        entries, [sname, entry_name("n", user_ref), entry_name("u", user_ref)])
     row = WxSession.objects.select_related("user").get(digest=digest)  # found live
     revoked = _manage("wxlogin_revoke", "--user", str(row.user_id))  # another process
     assert revoked.returncode == 0, revoked.stderr
-    conf = {"CACHE_KEY_PREFIX": prefix}
-    assert store._refill(entries, user_ref, gen, run_id, row, f"{prefix}:s:{key}", conf) is None
+    assert store._refill(entries, user_ref, gen, run_id, row, sname, {}) is None
     response = api.get("/whoami/", **bearer(token))
     assert response.status_code == 401 and response.json()["code"] == "session_expired"
