@@ -50,7 +50,7 @@ class RevokeActionsMixin:
                      else flatten(self.fields or ()))  # type: ignore[attr-defined]
         for item in self.list_filter:  # type: ignore[attr-defined]
             item = item[0] if isinstance(item, list | tuple) else item
-            names.add(item.parameter_name if isinstance(item, type) else item)
+            names.add(getattr(item, "parameter_name", item))  # a SimpleListFilter's, or a field
         return names
 
     def lookup_allowed(self, lookup: str, value: str, request: Any = None) -> bool:

@@ -242,10 +242,11 @@ class ProfileView(WxLoginAPIView):
     @extend_schema(request=ProfileSerializer, responses={
         200: ProfileSerializer, **errors(400, 401, 404, 413, 415, 429, 503)})
     def patch(self, request: Request) -> Response:
-        serializer = ProfileSerializer(self.get_object(), data=request.data, partial=True)
+        wxuser = self.get_object()
+        serializer = ProfileSerializer(wxuser, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         avatar = serializer.validated_data.pop("avatar", None)
-        previous = serializer.instance.avatar_file
+        previous = wxuser.avatar_file
         extra: dict[str, Any] = {}
         if avatar is not None:
             name = avatars.save(avatar)
@@ -254,7 +255,7 @@ class ProfileView(WxLoginAPIView):
         elif "avatar_url" in serializer.validated_data:
             extra["avatar_file"] = ""  # an avatar of its own no more
         serializer.save(**extra)
-        if previous != serializer.instance.avatar_file:
+        if previous != wxuser.avatar_file:
             avatars.delete_later(previous)
         return Response(serializer.data)
 
