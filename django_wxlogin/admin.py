@@ -8,7 +8,7 @@ cache at once.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import django
 from django.contrib import admin, messages
@@ -25,7 +25,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .models import RevokeReason, WxSession, WxUser
+from .models import RevokeReason, SessionQuerySet, WxSession, WxUser
 from .sessions import outbox
 from .sessions.revocation import revoke_batched
 from .settings import wxlogin_settings
@@ -129,7 +129,7 @@ class WxUserAdmin(RevokeActionsMixin, admin.ModelAdmin):
         rows = list(WxSession.objects.live().filter(user_id=wxuser.user_id)
                     .order_by("-pk")[:SESSIONS_SHOWN + 1])
         if not rows:
-            return _("None")
+            return str(_("None"))
         headers = (_("token digest"), _("appid"), _("login method"), _("created"), _("expires"),
                    _("last seen"), _("IP address"), _("user agent"))
         cells = (
@@ -160,7 +160,7 @@ class SessionStatusFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         if self.value() == "live":
-            return queryset.live()
+            return cast(SessionQuerySet, queryset).live()
         if self.value() == "revoked":
             return queryset.filter(revoked_at__isnull=False)
         if self.value() == "expired":
@@ -204,4 +204,4 @@ class WxSessionAdmin(RevokeActionsMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Revoke selected sessions"), permissions=["revoke"])
     def revoke_sessions(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self.revoke_and_report(request, queryset.live())
+        self.revoke_and_report(request, cast(SessionQuerySet, queryset).live())

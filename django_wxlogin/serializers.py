@@ -227,6 +227,7 @@ class ProfileSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(
                 _("Send raw_data with its signature, and no other profile field.")
             )
+        assert self.instance is not None  # a profile update always has its identity
         if not verify_raw_data(raw_data, signature, self.instance.session_key):
             raise InvalidSignature()
         return self._profile_from_raw_data(raw_data)

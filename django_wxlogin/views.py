@@ -68,11 +68,19 @@ class WxLoginAPIView(APIView):
         return response
 
 
+def session_of(request: Request) -> WxSession:
+    """The session behind the request's token (``WxTokenAuthentication`` sets it)."""
+    if not isinstance(request.auth, WxSession):
+        raise NotAuthenticated()
+    return request.auth
+
+
 def current_identity(request: Request) -> WxUser:
     """The ``WxUser`` of the request's user in the mini program its session was issued for
     (from the primary: a login or a profile change a moment ago is there)."""
+    session = session_of(request)
     wxuser = WxUser.objects.using(primary(WxUser)).filter(
-        user=request.user, appid=request.auth.appid).first()
+        user_id=session.user_id, appid=session.appid).first()
     if wxuser is None:
         raise NotFound(_("This account has no WeChat identity."), code="no_wechat_identity")
     return wxuser
@@ -128,6 +136,7 @@ class LoginView(WxLoginAPIView):
         mini_program = _login_app(app, serializer.validated_data.get("app"))
         identity = exchange_once(client(mini_program), serializer.validated_data["code"])
         login = users.login(identity, appid=mini_program.appid, request=request)
+        assert login.wxuser is not None  # a WeChat login always has its identity
         signals.send_login(request, login.wxuser.user, login.session, LoginMethod.WECHAT,
                            wxuser=login.wxuser if login.user_created else None)
         return login_response(login)
@@ -211,7 +220,7 @@ class LogoutView(WxLoginAPIView):
 
     @extend_schema(request=None, responses={204: None, **errors(401, 405, 503)})
     def post(self, request: Request) -> Response:
-        revoke(request.auth, RevokeReason.LOGOUT)
+        revoke(session_of(request), RevokeReason.LOGOUT)
         signals.send_logout(request, everywhere=False)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

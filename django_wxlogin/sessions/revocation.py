@@ -9,8 +9,9 @@ processes (:mod:`.outbox`).
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django.db import connections, transaction
 from django.db.models.sql import UpdateQuery
@@ -29,7 +30,7 @@ def _supports_update_returning(alias: str) -> bool:
     connection = connections[alias]
     if connection.vendor == "postgresql":
         return True
-    return connection.vendor == "sqlite" and connection.Database.sqlite_version_info >= (3, 35)
+    return connection.vendor == "sqlite" and sqlite3.sqlite_version_info >= (3, 35)
 
 
 def _revoke_live_sessions_of(user_pk: object, appid: str) -> list[tuple[int, Any, str]]:
@@ -41,14 +42,16 @@ def _revoke_live_sessions_of(user_pk: object, appid: str) -> list[tuple[int, Any
     live = WxSession.objects.using(alias).live().filter(user_id=user_pk, appid=appid)
     if not _supports_update_returning(alias):
         return _mark_revoked(live, RevokeReason.SINGLE_SESSION)
-    query = live.query.chain(UpdateQuery)
+    query = cast(UpdateQuery, live.query.chain(UpdateQuery))
     query.add_update_values({"revoked_at": timezone.now(),
                              "revoke_reason": RevokeReason.SINGLE_SESSION})
     compiler = query.get_compiler(alias)
     compiler.pre_sql_setup()
     sql, params = compiler.as_sql()
     connection = connections[alias]
-    columns = ", ".join(connection.ops.quote_name(WxSession._meta.get_field(name).column)
+    column_of = {field.name: field.column for field in WxSession._meta.concrete_fields
+                 if field.column}
+    columns = ", ".join(connection.ops.quote_name(column_of[name])
                         for name in ("id", "user", "digest"))
     with connection.cursor() as cursor:
         cursor.execute(f"{sql} RETURNING {columns}", params)

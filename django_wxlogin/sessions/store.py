@@ -78,8 +78,9 @@ def _check_lifetime(expires: int, last_seen: int, now: float, conf: dict[str, An
 def _entries_agree(entry: bytes | None, gen: bytes | None, cached_user: bytes | None,
                    run_id: str) -> bool:
     """Whether all three entries exist under one generation written under this Redis run."""
-    return bool(entry and gen and cached_user) and \
-        entry[:NONCE_LENGTH] == gen[:NONCE_LENGTH] == cached_user[:NONCE_LENGTH] and \
+    if not (entry and gen and cached_user):
+        return False
+    return entry[:NONCE_LENGTH] == gen[:NONCE_LENGTH] == cached_user[:NONCE_LENGTH] and \
         gen[NONCE_LENGTH:] == run_id.encode()
 
 
@@ -120,7 +121,7 @@ def authenticate(token: str, conf: dict[str, Any] | None = None) -> tuple[Any, W
     if found is None:
         return _authenticate_from_database(digest, user_ref, None, None, "", conf)
     entry, gen, cached_user = found
-    if _entries_agree(entry, gen, cached_user, run_id):
+    if entry and gen and cached_user and _entries_agree(entry, gen, cached_user, run_id):
         fields, expires, last_seen = unpack_session(entry)
         now = time.time()
         _check_lifetime(expires, last_seen, now, conf)
