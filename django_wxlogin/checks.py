@@ -152,6 +152,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
         messages.append(Error("WXLOGIN['CACHE_RETRY_AFTER'] must be a number of seconds >= 0.",
                               id="wxlogin.E020"))
     messages.extend(_check_rates())
+    messages.extend(_check_local_cache())
     messages.extend(_check_openapi())
     messages.extend(_check_accounts())
     return messages
@@ -176,6 +177,29 @@ def _check_accounts() -> list[Any]:
         messages.append(Warning(
             "WXLOGIN['PASSWORD_LOGIN'] is on and LOGIN_RATE is None: password guesses are not "
             "throttled.", hint='Set LOGIN_RATE, e.g. "10/min".', id="wxlogin.W004"))
+    return messages
+
+
+def _positive(value: Any, *, whole: bool) -> bool:
+    kinds: tuple[type, ...] = (int,) if whole else (int, float)
+    return not isinstance(value, bool) and isinstance(value, kinds) and value > 0
+
+
+def _check_local_cache() -> list[Any]:
+    """The in-process layer of the session cache (``sessions/local.py``)."""
+    messages: list[Any] = []
+    if not isinstance(wxlogin_settings.LOCAL_CACHE, bool):
+        messages.append(Error("WXLOGIN['LOCAL_CACHE'] must be True or False.", id="wxlogin.E030"))
+    for name, example in (("LOCAL_CACHE_MAX_ENTRIES", "50000"),
+                          ("LOCAL_CACHE_MAX_BYTES", "16 * 1024 * 1024")):
+        if not _positive(wxlogin_settings.get(name), whole=True):
+            messages.append(Error(f"WXLOGIN[{name!r}] must be a positive integer.",
+                                  hint=f"e.g. {example}; turn the layer off with LOCAL_CACHE.",
+                                  id="wxlogin.E031"))
+    if not _positive(wxlogin_settings.LOCAL_CACHE_HEARTBEAT, whole=False):
+        messages.append(Error("WXLOGIN['LOCAL_CACHE_HEARTBEAT'] must be a positive number of "
+                              "seconds.", hint="Keep it below Sentinel's down-after-milliseconds.",
+                              id="wxlogin.E032"))
     return messages
 
 

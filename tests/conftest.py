@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import os
 import re
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -134,3 +138,19 @@ def run_together(count: int, task: Callable[[], Any]) -> list[Any]:
     for thread in threads:
         thread.join()
     return results
+
+
+_SCHEMES = {"postgresql": "postgres", "mysql": "mysql"}
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    """Run a command in a real process against this test's database (and the cache named by
+    ``TEST_REDIS_URL`` in ``env``, if given), as an operator would."""
+    db = connection.settings_dict
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings",
+           "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+           "TEST_DATABASE_URL": f"{_SCHEMES[connection.vendor]}://{db['USER']}:"
+                                f"{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+           **env}
+    return subprocess.run([sys.executable, "-m", "django", *args], env=env, text=True,
+                          capture_output=True, timeout=60, check=False)

@@ -117,7 +117,7 @@ def authenticate(token: str, conf: dict[str, Any] | None = None) -> tuple[Any, W
     sname = f"{prefix}:s:{key}"
     entries = entries_for(conf)
     found, run_id = read_entries(entries,
-                                 [sname, f"{prefix}:n:{user_ref}", f"{prefix}:u:{user_ref}"])
+                                 [sname, f"{prefix}:n:{user_ref}", f"{prefix}:u:{user_ref}"], conf)
     if found is None:
         return _authenticate_from_database(digest, user_ref, None, None, "", conf)
     entry, gen, cached_user = found

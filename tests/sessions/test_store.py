@@ -21,7 +21,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_a_warm_request_costs_one_round_trip_and_no_query(
-        api, login, sent, django_assert_num_queries):
+        api, login, sent, settings, django_assert_num_queries):
+    """From Redis (the in-process layer off: tests/sessions/test_local.py)."""
+    settings.WXLOGIN = {**settings.WXLOGIN, "LOCAL_CACHE": False}
     token = token_of(login)
     api.get("/whoami/", **bearer(token))  # warm
     sent.clear()
@@ -45,7 +47,7 @@ def test_a_cold_cache_falls_back_to_the_database_and_refills(
 
 def test_the_warm_path_reads_three_keys_however_many_sessions_a_user_has(
         settings, sent, django_assert_num_queries):
-    settings.WXLOGIN = {**settings.WXLOGIN, "SINGLE_SESSION": False}
+    settings.WXLOGIN = {**settings.WXLOGIN, "SINGLE_SESSION": False, "LOCAL_CACHE": False}
     tokens = [wechat_login().token for _ in range(20)]
     for token in tokens:
         store.authenticate(token)
