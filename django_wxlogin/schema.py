@@ -6,22 +6,23 @@ schema annotations at no cost.
 
 from __future__ import annotations
 
-from typing import Any
+import importlib.util
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from rest_framework import serializers
 
-try:
-    from drf_spectacular.extensions import OpenApiAuthenticationExtension
-    from drf_spectacular.types import OpenApiTypes
-    from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-except ImportError:  # the extra is not installed
-    OpenApiAuthenticationExtension = None
-    OpenApiParameter = None
-    OpenApiResponse = None
-    OpenApiTypes = None
+HAS_SPECTACULAR = importlib.util.find_spec("drf_spectacular") is not None
+View = TypeVar("View", bound=Callable[..., Any])
 
-    def extend_schema(*args: Any, **kwargs: Any):  # type: ignore[no-redef]
+
+def extend_schema(**kwargs: Any) -> Callable[[View], View]:
+    """drf-spectacular's ``extend_schema``, or a no-op without the extra."""
+    if not HAS_SPECTACULAR:
         return lambda view: view
+    from drf_spectacular.utils import extend_schema as spectacular_extend_schema
+
+    return spectacular_extend_schema(**kwargs)
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -29,7 +30,9 @@ class ErrorSerializer(serializers.Serializer):
 
     code = serializers.CharField(help_text="Stable machine code, e.g. session_expired.")
     detail = serializers.CharField(help_text="Human-readable message in the request's language.")
-    errors = serializers.DictField(
+    # Named as the bodies name it; this serializer only describes them, so hiding
+    # Serializer.errors is harmless.
+    errors = serializers.DictField(  # type: ignore[assignment]
         required=False, help_text="Per-field messages, on validation errors only."
     )
     bind_ticket = serializers.CharField(
@@ -63,28 +66,37 @@ ERROR_DESCRIPTIONS = {
 def errors(*statuses: int) -> dict[int, Any]:
     """``extend_schema(responses=...)`` entries for error statuses, all shaped like
     :class:`ErrorSerializer`."""
-    if OpenApiResponse is None:
+    if not HAS_SPECTACULAR:
         return {}
+    from drf_spectacular.utils import OpenApiResponse
+
     return {s: OpenApiResponse(ErrorSerializer, description=ERROR_DESCRIPTIONS[s])
             for s in statuses}
 
 
 def path_integer(name: str, description: str) -> list[Any]:
     """An integer path parameter (the route takes any segment, to answer 404 in JSON)."""
-    if OpenApiParameter is None:
+    if not HAS_SPECTACULAR:
         return []
+    from drf_spectacular.types import OpenApiTypes
+    from drf_spectacular.utils import OpenApiParameter
+
     return [OpenApiParameter(name, OpenApiTypes.INT, OpenApiParameter.PATH,
                              description=description)]
 
 
 def free_form(description: str) -> Any:
     """A response that is any JSON object."""
-    if OpenApiResponse is None:
+    if not HAS_SPECTACULAR:
         return None
+    from drf_spectacular.types import OpenApiTypes
+    from drf_spectacular.utils import OpenApiResponse
+
     return OpenApiResponse(OpenApiTypes.OBJECT, description=description)
 
 
-if OpenApiAuthenticationExtension is not None:
+if HAS_SPECTACULAR:
+    from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
     class WxTokenScheme(OpenApiAuthenticationExtension):
         """Describes ``WxTokenAuthentication`` as HTTP bearer auth."""

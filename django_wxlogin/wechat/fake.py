@@ -139,7 +139,7 @@ class FakeWeChat:
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def start(self) -> FakeWeChat:
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
@@ -184,7 +184,7 @@ class FakeWeChat:
             return _answer(40125, "invalid appsecret")
         return None
 
-    def _live_token(self, token: str | None) -> bool:
+    def _live_token(self, token: str) -> bool:
         return token in self.access_tokens and self.access_tokens[token][1] > time.time()
 
     def _token_answer(self, token: str) -> tuple[int, Any]:
@@ -197,14 +197,14 @@ class FakeWeChat:
         return token
 
     def classic_token(self, params: dict[str, Any], body: Any) -> tuple[int, Any]:
-        appid = params.get("appid")
+        appid = str(params.get("appid") or "")
         error = self._credentials_error(appid, params.get("secret"))
         if error:
             return error
         if params.get("grant_type") != "client_credential":
             return _answer(40002, "invalid grant_type")
         with self._lock:
-            earlier = self.classic_tokens.get(appid)
+            earlier = self.classic_tokens.get(appid, "")
             if earlier in self.access_tokens:
                 _, expiry = self.access_tokens[earlier]
                 self.access_tokens[earlier] = (appid, min(expiry, time.time() + CLASSIC_OVERLAP))
@@ -214,31 +214,31 @@ class FakeWeChat:
     def stable_token(self, params: dict[str, Any], body: Any) -> tuple[int, Any]:
         if not isinstance(body, dict):
             return _answer(47001, "data format error")
-        appid = body.get("appid")
+        appid = str(body.get("appid") or "")
         error = self._credentials_error(appid, body.get("secret"))
         if error:
             return error
         if body.get("grant_type") != "client_credential":
             return _answer(40002, "invalid grant_type")
         with self._lock:
-            token = self.stable_tokens.get(appid)
+            token = self.stable_tokens.get(appid, "")
             if body.get("force_refresh") is True or not self._live_token(token):
                 self.access_tokens.pop(token, None)
                 token = self.stable_tokens[appid] = self._new_token(appid)
             return self._token_answer(token)
 
-    def _token_app(self, params: dict[str, Any]) -> tuple[str | None, tuple[int, Any] | None]:
-        """The app an API call's access token belongs to, or WeChat's error answer."""
+    def _token_app(self, params: dict[str, Any]) -> tuple[str, tuple[int, Any] | None]:
+        """The app an API call's access token belongs to, or "" and WeChat's error answer."""
         token = params.get("access_token")
         if not token:
-            return None, _answer(41001, "access_token missing")
+            return "", _answer(41001, "access_token missing")
         with self._lock:
             if token not in self.access_tokens:
-                return None, _answer(40001, "invalid credential, access_token is invalid or "
-                                            "not latest")
+                return "", _answer(40001, "invalid credential, access_token is invalid or "
+                                          "not latest")
             appid, expiry = self.access_tokens[token]
         if expiry <= time.time():
-            return None, _answer(42001, "access_token expired")
+            return "", _answer(42001, "access_token expired")
         return appid, None
 
     def phone_number(self, params: dict[str, Any], body: Any) -> tuple[int, Any]:
@@ -267,7 +267,7 @@ class FakeWeChat:
         if error:
             return error
         with self._lock:
-            session_key = self.session_keys.get((appid, params.get("openid")))
+            session_key = self.session_keys.get((appid, str(params.get("openid"))))
         if session_key is None:
             return _answer(40003, "invalid openid")
         expected = hmac.new(session_key.encode(), b"", hashlib.sha256).hexdigest()
@@ -277,7 +277,7 @@ class FakeWeChat:
         return _answer(0, "ok")
 
     def code2session(self, params: dict[str, Any], body: Any) -> tuple[int, Any]:
-        appid, code = params.get("appid"), params.get("js_code")
+        appid, code = str(params.get("appid") or ""), str(params.get("js_code") or "")
         error = self._credentials_error(appid, params.get("secret"))
         if error:
             return error
