@@ -181,8 +181,9 @@ def _check_accounts() -> list[Any]:
 
 
 def _positive(value: Any, *, whole: bool) -> bool:
-    kinds: tuple[type, ...] = (int,) if whole else (int, float)
-    return not isinstance(value, bool) and isinstance(value, kinds) and value > 0
+    if isinstance(value, bool) or not isinstance(value, int if whole else int | float):
+        return False
+    return value > 0
 
 
 def _check_local_cache() -> list[Any]:
