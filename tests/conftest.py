@@ -143,14 +143,18 @@ def run_together(count: int, task: Callable[[], Any]) -> list[Any]:
 _SCHEMES = {"postgresql": "postgres", "mysql": "mysql"}
 
 
+def database_url() -> str:
+    """This test's database as ``TEST_DATABASE_URL`` names it, for processes of its own."""
+    db = connection.settings_dict
+    return f"{_SCHEMES[connection.vendor]}://{db['USER']}:{db['PASSWORD'] or ''}@" \
+        f"{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     """Run a command in a real process against this test's database (and the cache named by
     ``TEST_REDIS_URL`` in ``env``, if given), as an operator would."""
-    db = connection.settings_dict
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings",
            "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
-           "TEST_DATABASE_URL": f"{_SCHEMES[connection.vendor]}://{db['USER']}:"
-                                f"{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-           **env}
+           "TEST_DATABASE_URL": database_url(), **env}
     return subprocess.run([sys.executable, "-m", "django", *args], env=env, text=True,
                           capture_output=True, timeout=60, check=False)
