@@ -91,7 +91,8 @@ class Layer:
     def __init__(self, pool: Any, prefix: str) -> None:
         kwargs = {k: v for k, v in pool.connection_kwargs.items() if k != "redis_connect_func"}
         kwargs["protocol"] = 2  # invalidations as pub/sub messages on every redis-py version
-        self._connect_new: Callable[[], Any] = lambda: pool.connection_class(**kwargs)
+        connection_class = pool.connection_class  # not the pool: it keys the layer, weakly
+        self._connect_new: Callable[[], Any] = lambda: connection_class(**kwargs)
         self.prefix = prefix
         self.lock = threading.Lock()
         self.entries: OrderedDict[str, bytes] = OrderedDict()
@@ -101,7 +102,7 @@ class Layer:
         self.conn: Any = None
         self.poller: Any = None
         self.run_id = ""
-        self.alive_at = 0.0  # when a message last proved the connection current (monotonic)
+        self.alive_at = 0.0  # Redis answered at or after this moment (monotonic)
         self.ping_at: float | None = None  # when the unanswered PING was sent
         self.retry_at = 0.0
         self.reported_at = 0.0
@@ -126,12 +127,19 @@ class Layer:
             conn.read_response()
         except (redis.RedisError, OSError) as exc:
             conn.disconnect()
-            self.retry_at = now + float(_setting(conf, "CACHE_RETRY_AFTER"))
-            logger.warning("Local session cache: no tracking connection (%s)", type(exc).__name__)
+            refused = isinstance(exc, redis.ResponseError)  # e.g. a proxy without tracking
+            self._wait(conf, forever=refused)
+            logger.warning("Local session cache: no tracking connection (%s)%s",
+                           type(exc).__name__, ": off for this server" if refused else "")
             return
         self.conn, self.run_id, self.alive_at, self.ping_at = conn, run_id, now, None
         self.poller = _poller(conn)
         self._flush(count=False)
+
+    def _wait(self, conf: dict[str, Any], forever: bool = False) -> None:
+        """Make no new tracking connection for ``CACHE_RETRY_AFTER`` seconds (or ever)."""
+        self.retry_at = float("inf") if forever else \
+            time.monotonic() + float(_setting(conf, "CACHE_RETRY_AFTER"))
 
     def _lose(self, why: str) -> None:
         """Forget the connection and everything it vouched for."""
@@ -184,8 +192,9 @@ class Layer:
             self._connect(conf)
         if not self._drain():
             return False
-        if self.run_id != run_id:
+        if self.run_id != run_id:  # a failover or restart the pool has seen first
             self._lose("the pool reaches another server")
+            self._wait(conf)  # and a proxy in front of several servers: no reconnect storm
             return False
         return True
 
@@ -270,6 +279,7 @@ def _poller(conn: Any) -> Callable[[int], Any] | None:
 # --- one layer per connection pool and process ---------------------------------------------
 
 _layers: weakref.WeakKeyDictionary[Any, Layer] = weakref.WeakKeyDictionary()
+_layers_lock = threading.Lock()
 _pid = [os.getpid()]
 
 
@@ -281,13 +291,17 @@ def _layer_for(cache: Any, client: Any, conf: dict[str, Any]) -> Layer | None:
     pool = client.connection_pool
     layer = _layers.get(pool)
     prefix = cache.make_key(f"{_setting(conf, 'CACHE_KEY_PREFIX')}:")
-    if layer is None or layer.prefix != prefix:
-        if layer is not None:
-            with layer.lock:
-                layer._lose("CACHE_KEY_PREFIX changed")
-        if not isinstance(client, redis.Redis) or not _keeps_prefix(cache, prefix, conf):
-            return None
-        layer = _layers[pool] = Layer(pool, prefix)
+    if layer is not None and layer.prefix == prefix:
+        return layer
+    if not isinstance(client, redis.Redis) or not _keeps_prefix(cache, prefix, conf):
+        return None
+    with _layers_lock:
+        layer = _layers.get(pool)
+        if layer is None or layer.prefix != prefix:
+            if layer is not None:
+                with layer.lock:
+                    layer._lose("CACHE_KEY_PREFIX changed")
+            layer = _layers[pool] = Layer(pool, prefix)
     return layer
 
 
