@@ -100,6 +100,19 @@ def test_without_a_recent_answer_to_its_ping_a_worker_reads_redis(api, login, tr
     assert ["MGET"] in sent and layer().counts["hits"] == 0
 
 
+def test_a_server_that_refuses_tracking_leaves_every_request_to_redis(api, login, tracked,
+                                                                      sent, caplog):
+    tracked.client().execute_command("ACL", "SETUSER", "default", "-client|tracking")
+    token = token_of(login)
+    for _ in range(3):
+        warm(api, token)
+    sent.clear()
+    store.authenticate(token)
+    assert sent == [["MGET"]] and layer().conn is None
+    refused = [r for r in caplog.records if "no tracking connection" in r.getMessage()]
+    assert len(refused) == 1 and "off for this server" in refused[0].getMessage()
+
+
 def test_a_key_function_that_moves_the_prefix_turns_the_layer_off(api, login, tracked,
                                                                    settings, sent):
     settings.CACHES = {"default": {**settings.CACHES["default"],
