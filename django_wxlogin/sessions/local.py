@@ -283,18 +283,14 @@ _layers_lock = threading.Lock()
 _pid = [os.getpid()]
 
 
-def _layer_for(cache: Any, client: Any, conf: dict[str, Any]) -> Layer | None:
-    """The layer of the cache's primary, made on first use; None where it cannot be exact."""
+def _layer_for(pool: Any, prefix: str) -> Layer:
+    """The layer of a pool (the cache's primary), made on first use."""
     if os.getpid() != _pid[0]:  # a forked worker: the parent's sockets are not its own
         _layers.clear()
         _pid[0] = os.getpid()
-    pool = client.connection_pool
     layer = _layers.get(pool)
-    prefix = cache.make_key(f"{_setting(conf, 'CACHE_KEY_PREFIX')}:")
     if layer is not None and layer.prefix == prefix:
         return layer
-    if not isinstance(client, redis.Redis) or not _keeps_prefix(cache, prefix, conf):
-        return None
     with _layers_lock:
         layer = _layers.get(pool)
         if layer is None or layer.prefix != prefix:
@@ -305,12 +301,6 @@ def _layer_for(cache: Any, client: Any, conf: dict[str, Any]) -> Layer | None:
     return layer
 
 
-def _keeps_prefix(cache: Any, prefix: str, conf: dict[str, Any]) -> bool:
-    """Whether every entry's key starts with ``prefix`` (a custom KEY_FUNCTION may not)."""
-    name = f"{_setting(conf, 'CACHE_KEY_PREFIX')}:n:1"
-    return bool(prefix) and cache.make_key(name).startswith(prefix)
-
-
 def read(entries: Any, names: list[str], conf: dict[str, Any]
          ) -> tuple[list[bytes | None], str]:
     """``entries.read(names)``, from memory when the layer can vouch for it (see above)."""
@@ -318,11 +308,12 @@ def read(entries: Any, names: list[str], conf: dict[str, Any]
         return entries.read(names)
     cache = entries.cache
     client = entries.client.get_client(write=True)
-    layer = _layer_for(cache, client, conf)
-    if layer is None:
-        return entries.read(names)
-    run_id = client_run_id(client)
+    prefix = cache.make_key(f"{_setting(conf, 'CACHE_KEY_PREFIX')}:")
     keys = [cache.make_key(name) for name in names]
+    if not isinstance(client, redis.Redis) or not all(key.startswith(prefix) for key in keys):
+        return entries.read(names)  # a cluster, or a KEY_FUNCTION that moves the prefix
+    layer = _layer_for(client.connection_pool, prefix)
+    run_id = client_run_id(client)
     found, epoch = layer.lookup(keys, run_id, conf)
     if found is not None:
         values: list[bytes | None] = list(found)
