@@ -52,6 +52,7 @@ from bench.urls import RAW_KEY, SCHEMES
 from django_wxlogin import users
 from django_wxlogin.models import RevokeReason, WxSession
 from django_wxlogin.sessions import store
+from django_wxlogin.sessions.entries import entry_name
 from django_wxlogin.sessions.revocation import revoke_user
 from django_wxlogin.sessions.tokens import digest_key, user_reference
 from django_wxlogin.wechat import client as wechat
@@ -339,17 +340,14 @@ def bench_memory(client: wechat.WeChatClient) -> dict[str, Any]:
         _, second = store.issue(user, appid=realistic)  # SINGLE_SESSION: replaces the first
     raw = cache.client.get_client()
 
-    def usage(kind: str, ref: object) -> int:
-        return raw.memory_usage(cache.make_key(f"wxlogin:{kind}:{ref}"), samples=0) or 0
-
-    sizes = {"s": usage("s", digest_key(second.digest)), "n": usage("n", user.pk),
-             "u": usage("u", user.pk)}
-    lengths = {kind: raw.strlen(cache.make_key(f"wxlogin:{kind}:{ref}")) for kind, ref in
-               (("s", digest_key(second.digest)), ("n", user.pk), ("u", user.pk))}
+    keys = {kind: cache.make_key(entry_name(kind, user.pk, key)) for kind, key in
+            (("s", digest_key(second.digest)), ("n", ""), ("u", ""))}
+    sizes = {kind: raw.memory_usage(key, samples=0) or 0 for kind, key in keys.items()}
+    lengths = {kind: raw.strlen(key) for kind, key in keys.items()}
     return {"bytes": sizes, "value_lengths": lengths, "per_session": sizes["s"],
             "per_user": sizes["n"] + sizes["u"], "one_session_user": sum(sizes.values()),
             "first_session_deleted": not raw.exists(
-                cache.make_key(f"wxlogin:s:{digest_key(row.digest)}"))}
+                cache.make_key(entry_name("s", user.pk, digest_key(row.digest))))}
 
 
 # --- scaling: revoke-all and purge ----------------------------------------------------------
@@ -385,8 +383,9 @@ def seed(total: int) -> int:
     value = b"n" * 12 + b"\0" * 20 + APPID.encode()
     for start in range(0, len(live), 20000):
         pipeline = raw.pipeline(transaction=False)
-        for digest, _ in live[start:start + 20000]:
-            pipeline.set(cache.make_key(f"wxlogin:s:{digest_key(digest)}"), value, ex=604800)
+        for digest, user_pk in live[start:start + 20000]:
+            pipeline.set(cache.make_key(entry_name("s", user_pk, digest_key(digest))), value,
+                         ex=604800)
         pipeline.execute()
     return total - len(live)
 

@@ -37,8 +37,16 @@ CACHES = {"default": {
     "LOCATION": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"),
     "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
 }}
+if os.environ.get("BENCH_REDIS_CLUSTER_URLS"):  # bench/scale.py: the same, on a Redis Cluster
+    CACHES["cluster"] = {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": os.environ["BENCH_REDIS_CLUSTER_URLS"],
+        "OPTIONS": {"CLIENT_CLASS": "django_wxlogin.cache_clients.RedisClusterClient",
+                    "SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
+    }
 
 WXLOGIN = {
+    "CACHE_ALIAS": os.environ.get("BENCH_CACHE_ALIAS", "default"),
     "APPID": "wxbench000000001",
     "SECRET": "bench-appsecret",
     # The fake WeChat's URL is set by bench/run.py once it listens.

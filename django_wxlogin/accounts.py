@@ -21,7 +21,8 @@ from django.db.models import ProtectedError, RestrictedError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import bind_tickets, signals
+from . import bind_tickets, signals, throttling
+from .databases import primary
 from .exceptions import (
     AccountDisabled,
     AlreadyBound,
@@ -37,9 +38,12 @@ from .users import Login
 
 def authenticate_account(request: Any, username: str, password: str) -> Any:
     """The active account these credentials open. A wrong password and an unknown username
-    get the same error (Django's ModelBackend also spends the same hashing time on both)."""
+    get the same error (Django's ModelBackend also spends the same hashing time on both), and
+    count alike against the username's ``ACCOUNT_RATE``."""
+    throttling.check_account(username)
     user = authenticate(request, username=username, password=password)
     if user is None:
+        throttling.account_failed(username)
         raise InvalidCredentials()
     if not user.is_active:
         raise AccountDisabled()
@@ -64,7 +68,7 @@ def password_login(account: Any, *, appid: str, request: Any = None) -> Login:
         token, session = store.issue(account, request=request, appid=appid,
                                      method=LoginMethod.PASSWORD)
         signals.send_login(request, account, session, LoginMethod.PASSWORD)
-    wxuser = WxUser.objects.filter(user=account, appid=appid).first()
+    wxuser = WxUser.objects.using(primary(WxUser)).filter(user=account, appid=appid).first()
     return Login(token=token, session=session, wxuser=wxuser, created=False)
 
 
@@ -74,7 +78,8 @@ def is_wechat_only(user: Any) -> bool:
     if user.has_usable_password() or getattr(user, "is_staff", False) \
             or getattr(user, "is_superuser", False):
         return False
-    return not WxSession.objects.filter(user=user).exclude(method=LoginMethod.WECHAT).exists()
+    return not WxSession.objects.using(primary(WxSession)).filter(user=user).exclude(
+        method=LoginMethod.WECHAT).exists()
 
 
 def bind(wxuser: WxUser, account: Any, *, request: Any = None) -> Login:
@@ -97,7 +102,8 @@ def bind(wxuser: WxUser, account: Any, *, request: Any = None) -> Login:
             raise AlreadyBound()
         appids = list(WxUser.objects.select_for_update().filter(user=retired)
                       .values_list("appid", flat=True))
-        if WxUser.objects.filter(user=account, appid__in=appids).exists():
+        identities = WxUser.objects.using(primary(WxUser))
+        if identities.filter(user=account, appid__in=appids).exists():
             raise AlreadyBound()
         if not is_wechat_only(retired):
             raise MergeRefused()
@@ -112,7 +118,7 @@ def bind(wxuser: WxUser, account: Any, *, request: Any = None) -> Login:
             raise MergeRefused() from None
         token, session = store.issue(account, request=request, appid=wxuser.appid)
         signals.send_login(request, account, session, LoginMethod.WECHAT)
-    wxuser.refresh_from_db()
+    wxuser.refresh_from_db(using=primary(WxUser))
     return Login(token=token, session=session, wxuser=wxuser, created=False)
 
 
@@ -125,10 +131,11 @@ def bind_with_ticket(ticket: str, account: Any, *, request: Any = None) -> Login
         (account,) = _locked(account.pk)
         if account is None:
             raise InvalidCredentials()
-        if WxUser.objects.filter(user=account, appid=appid).exists():
+        identities = WxUser.objects.using(primary(WxUser))
+        if identities.filter(user=account, appid=appid).exists():
             raise AlreadyBound()  # before redeeming: the ticket may serve another account
         bind_tickets.redeem(ticket)
-        if WxUser.objects.filter(appid=appid, openid=identity.openid).exists():
+        if identities.filter(appid=appid, openid=identity.openid).exists():
             raise AlreadyBound(_("This WeChat user is already bound to an account: log in "
                                  "with WeChat."))
         try:

@@ -12,10 +12,11 @@ from typing import Any
 
 import django
 from django.contrib import admin, messages
-from django.contrib.admin.utils import display_for_value
+from django.contrib.admin.utils import display_for_value, flatten, flatten_fieldsets
 from django.contrib.auth import get_permission_codename, get_user_model
 from django.db import models
 from django.db.models import QuerySet
+from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -25,7 +26,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from .models import RevokeReason, WxSession, WxUser
+from .sessions import outbox
 from .sessions.revocation import revoke_batched
+from .settings import wxlogin_settings
 
 SESSIONS_SHOWN = 20
 
@@ -35,7 +38,25 @@ def _username_lookup() -> str:
 
 
 class RevokeActionsMixin:
-    """The permission and the message both revoke actions share."""
+    """The permission and the message both revoke actions share, and URL lookups
+    (``?field__lookup=value``) allowed only on what the admin shows: never on the full token
+    digest or the encrypted session_key, which staff could otherwise bisect a character at a
+    time with ``?digest__startswith=``."""
+
+    def shown_names(self) -> set[str]:
+        """The fields and filters the pages show (list, detail, filters)."""
+        names = {*self.list_display, *self.readonly_fields}  # type: ignore[attr-defined]
+        names.update(flatten_fieldsets(self.fieldsets) if self.fieldsets  # type: ignore[attr-defined]
+                     else flatten(self.fields or ()))  # type: ignore[attr-defined]
+        for item in self.list_filter:  # type: ignore[attr-defined]
+            item = item[0] if isinstance(item, list | tuple) else item
+            names.add(getattr(item, "parameter_name", item))  # a SimpleListFilter's, or a field
+        return names
+
+    def lookup_allowed(self, lookup: str, value: str, request: Any = None) -> bool:
+        since_5 = (request,) if django.VERSION >= (5, 0) else ()  # Django 4.2 has no request
+        return lookup.split(LOOKUP_SEP, 1)[0] in self.shown_names() and \
+            super().lookup_allowed(lookup, value, *since_5)  # type: ignore[misc]
 
     def has_revoke_permission(self, request: HttpRequest) -> bool:
         # The session admin changes nothing else, so its change permission means "may revoke".
@@ -43,7 +64,13 @@ class RevokeActionsMixin:
         return request.user.has_perm(f"{opts.app_label}.{get_permission_codename('change', opts)}")
 
     def revoke_and_report(self, request: HttpRequest, sessions: QuerySet) -> None:
+        undelivered = outbox.undelivered()
         count = revoke_batched(sessions, RevokeReason.ADMIN)
+        if outbox.undelivered() > undelivered:
+            self.message_user(  # type: ignore[attr-defined]
+                request, _("The cache could not be reached: the sessions are revoked, and the "
+                           "servers will refuse them within %(seconds)s seconds.")
+                % {"seconds": wxlogin_settings.REVOCATION_SYNC_INTERVAL}, messages.WARNING)
         self.message_user(  # type: ignore[attr-defined]
             request,
             ngettext("Revoked %(count)d session.", "Revoked %(count)d sessions.", count)

@@ -20,9 +20,14 @@ logger = logging.getLogger("django_wxlogin.audit")
 
 
 def clean(value: object) -> str:
-    """``value`` as one log-safe token: CR, LF and other control characters escaped."""
+    """``value`` as one log- and terminal-safe token: each character that is not printable (CR,
+    LF, escape sequences, C1 controls, bidi overrides, zero-width and line separators) escaped
+    as ``\\xNN``/``\\uNNNN``, the rest (Chinese included) as it is."""
     text = str(value)
-    return text.encode("unicode_escape").decode("ascii") if not text.isprintable() else text
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                   for c in text)
 
 
 @receiver(signals.user_logged_in, dispatch_uid="wxlogin_audit_login")

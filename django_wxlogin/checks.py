@@ -5,20 +5,23 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import sys
 from typing import Any
 
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 
 from .settings import APP_KEYS, DEFAULTS, wxlogin_settings
+from .wechat.client import is_loopback_url
 
-RATE_SETTINGS = ("LOGIN_RATE", "PHONE_RATE")
+RATE_SETTINGS = ("LOGIN_RATE", "PASSWORD_RATE", "ACCOUNT_RATE", "PHONE_RATE", "AVATAR_RATE")
 PER_PROCESS_CACHES = (
     "django.core.cache.backends.locmem.LocMemCache",
     "django.core.cache.backends.dummy.DummyCache",
     "django.core.cache.backends.filebased.FileBasedCache",
 )
 ACCESS_TOKEN_ENDPOINTS = ("stable", "classic")
+CLUSTER_CLIENT = "django_wxlogin.cache_clients.RedisClusterClient"
 _APP_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")  # a URL segment: login/<app>/
 RESERVED_APP_NAME = "password"  # login/password/ is the password login
 
@@ -143,18 +146,73 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
         messages.append(Error("WXLOGIN['API_BASE_URL'] must be an http(s) URL.",
                               id="wxlogin.E005"))
     elif wxlogin_settings.api_base_url.startswith("http://") and not settings.DEBUG \
-            and not wxlogin_settings.api_base_url.startswith(("http://127.", "http://localhost")):
+            and not is_loopback_url(wxlogin_settings.api_base_url):
         messages.append(Warning("WXLOGIN['API_BASE_URL'] is plain http: the appsecret travels "
                                 "unencrypted.", id="wxlogin.W003"))
+    messages.extend(_check_fake_wechat())
     retry_after = wxlogin_settings.CACHE_RETRY_AFTER
     if isinstance(retry_after, bool) or not isinstance(retry_after, int | float) \
             or retry_after < 0:
         messages.append(Error("WXLOGIN['CACHE_RETRY_AFTER'] must be a number of seconds >= 0.",
                               id="wxlogin.E020"))
+    sync = wxlogin_settings.REVOCATION_SYNC_INTERVAL
+    if isinstance(sync, bool) or not isinstance(sync, int | float) or not 0 < sync <= 300:
+        messages.append(Error(
+            "WXLOGIN['REVOCATION_SYNC_INTERVAL'] must be a number of seconds, above 0 and at "
+            "most 300.", hint="A few seconds: the longest a revocation made without Redis may "
+            "take to reach every server.", id="wxlogin.E025"))
     messages.extend(_check_rates())
     messages.extend(_check_local_cache())
+    messages.extend(_check_scale(caches.get(alias, {})))
     messages.extend(_check_openapi())
     messages.extend(_check_accounts())
+    return messages
+
+
+FAKE_WECHAT_MODULES = ("django_wxlogin.fake_wechat", "django_wxlogin.wechat.fake")
+
+
+def _is_fake_wechat(url: str) -> bool:
+    """Whether ``url`` is that of a fake WeChat serving in this process, on whatever address
+    (without importing the fake when nothing did)."""
+    return any(url.rstrip("/") in getattr(getattr(sys.modules.get(name), "FakeWeChat", None),
+                                          "serving", ())
+               for name in FAKE_WECHAT_MODULES)
+
+
+def _check_fake_wechat() -> list[Any]:
+    """A deploy (DEBUG off) that talks to a fake WeChat lets anyone log in as anyone."""
+    if settings.DEBUG:
+        return []
+    url = str(wxlogin_settings.API_BASE_URL)
+    if not (is_loopback_url(url) or _is_fake_wechat(url)):
+        return []
+    return [Error(
+        "DEBUG is off and WeChat is the fake (or API_BASE_URL is on loopback): anyone could log "
+        "in as anyone.",
+        hint="Remove API_BASE_URL (the real WeChat is the default) and do not start the fake "
+             "WeChat in production. A test or load-test setup on loopback may add "
+             "\"wxlogin.E023\" to SILENCED_SYSTEM_CHECKS.",
+        id="wxlogin.E023")]
+
+
+def _check_scale(cache: dict[str, Any]) -> list[Any]:
+    """Read replicas and Redis Cluster: the primary exists, and the session keys' hash tags
+    (``{<user>}``) are the only braces in their names."""
+    messages: list[Any] = []
+    alias = wxlogin_settings.PRIMARY_DATABASE
+    if alias is not None and alias not in settings.DATABASES:
+        messages.append(Error(
+            f"WXLOGIN['PRIMARY_DATABASE'] names no database: {alias!r}.",
+            hint="The alias of the primary in DATABASES, or None for the router's write "
+                 "database.", id="wxlogin.E021"))
+    prefixes = f"{cache.get('KEY_PREFIX', '')}{wxlogin_settings.CACHE_KEY_PREFIX}"
+    if cache.get("OPTIONS", {}).get("CLIENT_CLASS") == CLUSTER_CLIENT and \
+            ("{" in prefixes or "}" in prefixes):
+        messages.append(Error(
+            "The session cache is a Redis Cluster and its key prefix (CACHES KEY_PREFIX or "
+            "WXLOGIN CACHE_KEY_PREFIX) has a brace: the keys of one user would not share a "
+            "slot.", hint="Drop the braces from the prefixes.", id="wxlogin.E022"))
     return messages
 
 
@@ -172,11 +230,16 @@ def _check_accounts() -> list[Any]:
             "WXLOGIN['REQUIRE_ACCOUNT'] is on but PASSWORD_LOGIN is off.",
             hint="Bind tickets are redeemed at bind/, which PASSWORD_LOGIN turns on: without "
                  "it, no new WeChat user could ever get in.", id="wxlogin.E018"))
-    if wxlogin_settings.PASSWORD_LOGIN and wxlogin_settings.LOGIN_RATE is None \
-            and not settings.DEBUG:
+    if wxlogin_settings.PASSWORD_LOGIN and not settings.DEBUG and (
+            wxlogin_settings.PASSWORD_RATE is None or wxlogin_settings.ACCOUNT_RATE is None):
         messages.append(Warning(
-            "WXLOGIN['PASSWORD_LOGIN'] is on and LOGIN_RATE is None: password guesses are not "
-            "throttled.", hint='Set LOGIN_RATE, e.g. "10/min".', id="wxlogin.W004"))
+            "WXLOGIN['PASSWORD_LOGIN'] is on and PASSWORD_RATE or ACCOUNT_RATE is None: password "
+            "guesses are not throttled.", hint='Set PASSWORD_RATE (e.g. "30/min") and '
+            'ACCOUNT_RATE (e.g. "5/min").', id="wxlogin.W004"))
+    prefix = wxlogin_settings.THROTTLE_IPV6_PREFIX
+    if isinstance(prefix, bool) or not isinstance(prefix, int) or not 1 <= prefix <= 128:
+        messages.append(Error("WXLOGIN['THROTTLE_IPV6_PREFIX'] must be 1 to 128 bits.",
+                              hint="64: one subscriber's network.", id="wxlogin.E024"))
     return messages
 
 

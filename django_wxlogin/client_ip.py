@@ -1,4 +1,4 @@
-"""The client's IP address, for throttling and for the sessions list.
+"""The client's IP address, for throttling and for the sessions list, and its network.
 
 ``REMOTE_ADDR`` unless ``REST_FRAMEWORK["NUM_PROXIES"]`` declares how many proxies of yours sit in
 front: then the address that many entries from the right of ``X-Forwarded-For``, the one your
@@ -13,6 +13,8 @@ from typing import Any
 
 from rest_framework.settings import api_settings
 
+from .settings import wxlogin_settings
+
 
 def client_ip(request: Any) -> str | None:
     remote = request.META.get("REMOTE_ADDR") or None
@@ -26,3 +28,19 @@ def client_ip(request: Any) -> str | None:
         return str(ipaddress.ip_address(remote)) if remote else None
     except ValueError:
         return None
+
+
+def client_network(request: Any) -> str | None:
+    """What throttling counts a client by: its IPv4 address, or its IPv6 network of
+    ``THROTTLE_IPV6_PREFIX`` bits (a subscriber gets a whole /64: one bucket per address would
+    give it 2**64 of them). None when the address does not parse."""
+    found = client_ip(request)
+    if found is None:
+        return None
+    address = ipaddress.ip_address(found)
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        prefix = wxlogin_settings.THROTTLE_IPV6_PREFIX
+        return str(ipaddress.IPv6Network((address, prefix), strict=False))
+    return found

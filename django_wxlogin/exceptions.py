@@ -112,8 +112,8 @@ class InvalidCredentials(exceptions.APIException):
 
 
 class AccountDisabled(exceptions.PermissionDenied):
-    """Right credentials for a deactivated account (only backends that authenticate inactive
-    users get this far; Django's ModelBackend answers ``InvalidCredentials``)."""
+    """A way in (WeChat code, unionid join, password, binding, bind ticket) for a deactivated
+    user. (Django's ModelBackend answers a password login of one ``InvalidCredentials``.)"""
 
     default_code = "user_inactive"
     default_detail = _("This account is disabled.")

@@ -34,6 +34,8 @@ class WxUser(models.Model):
     )
     nickname = models.CharField(_("nickname"), max_length=64, blank=True)
     avatar_url = models.URLField(_("avatar URL"), max_length=512, blank=True)
+    # The storage name of an uploaded avatar (avatar_url shows it), deleted when replaced.
+    avatar_file = models.CharField(_("avatar file"), max_length=255, blank=True, editable=False)
     phone_number = models.CharField(_("phone number"), max_length=32, blank=True)
     # WeChat's latest session_key: encrypted at rest, never serialized, shown or logged.
     session_key = EncryptedTextField(null=True, blank=True, editable=False)
@@ -65,6 +67,24 @@ class RevokeReason(models.TextChoices):
     COMMAND = "command", _("revoked by a management command")
     MERGED = "merged", _("merged into an account by binding")
     UNBIND = "unbind", _("WeChat identity unbound")
+    PASSWORD_CHANGED = "password", _("the password changed")
+
+
+class PendingInvalidation(models.Model):
+    """Cache entries a committed revocation could not void (its process could not reach
+    Redis). Any process that can reach Redis voids them and deletes the row, each checking at
+    most every ``REVOCATION_SYNC_INTERVAL`` seconds (see ``sessions.outbox``)."""
+
+    id = models.BigAutoField(primary_key=True)
+    names = models.TextField(_("cache entries"))  # space-separated entry names
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("pending cache invalidation")
+        verbose_name_plural = _("pending cache invalidations")
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S}: {self.names}"
 
 
 class LoginMethod(models.TextChoices):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -11,16 +12,37 @@ from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from . import avatars
 from .exceptions import InvalidSignature
 from .models import WxSession, WxUser
 from .settings import wxlogin_settings
 from .wechat.signatures import verify_raw_data
 
 _CODE = re.compile(r"[\x21-\x7e]{1,128}")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-AVATAR_FORMATS = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp"}
+# Control (Cc), format (Cf: bidi overrides, zero-width characters) and line or paragraph
+# separator (Zl, Zp) characters: invisible, they reorder or break what others see.
+HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
+ZERO_WIDTH_JOINER = "\u200d"
 # What wx.getUserProfile hands out since late 2022 instead of the real nickname.
 PLACEHOLDER_NICKNAME = "微信用户"
+
+
+def _emoji_part(char: str) -> bool:
+    """A symbol (So), a skin-tone modifier (Sk) or a variation selector (Mn U+FE0F)."""
+    return unicodedata.category(char) in ("So", "Sk") or char == "\ufe0f"
+
+
+def invisible_character(text: str) -> str | None:
+    """The first character of ``HIDDEN_CATEGORIES`` in ``text``, or None; a zero-width joiner
+    between two parts of an emoji (👩‍💻) is part of that emoji and passes."""
+    for i, char in enumerate(text):
+        if unicodedata.category(char) not in HIDDEN_CATEGORIES:
+            continue
+        if char == ZERO_WIDTH_JOINER and 0 < i < len(text) - 1 \
+                and _emoji_part(text[i - 1]) and _emoji_part(text[i + 1]):
+            continue
+        return char
+    return None
 
 
 class BlankableURLField(serializers.CharField):
@@ -172,8 +194,11 @@ class ProfileSerializer(serializers.ModelSerializer):
                 _("The nickname is longer than %(limit)d characters.") % {"limit": limit},
                 code="max_length",
             )
-        if _CONTROL.search(value):
-            raise serializers.ValidationError(_("The nickname has control characters."))
+        hidden = invisible_character(value)
+        if hidden is not None:
+            raise serializers.ValidationError(
+                _("The nickname contains an invisible or control character (U+%(code)04X): "
+                  "remove it.") % {"code": ord(hidden)}, code="invisible_character")
         return value
 
     def validate_avatar(self, value: Any) -> Any:
@@ -184,11 +209,11 @@ class ProfileSerializer(serializers.ModelSerializer):
                 code="file_too_large",
             )
         image_format = getattr(getattr(value, "image", None), "format", None)
-        if image_format not in AVATAR_FORMATS:
+        if image_format not in avatars.STORED_AS:
             raise serializers.ValidationError(
                 _("The avatar must be a JPEG, PNG, GIF or WebP image."), code="invalid_image"
             )
-        return value
+        return avatars.reencode(value)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if "avatar" in attrs and "avatar_url" in attrs:
@@ -209,7 +234,7 @@ class ProfileSerializer(serializers.ModelSerializer):
     def _profile_from_raw_data(self, raw_data: str) -> dict[str, Any]:
         try:
             profile = json.loads(raw_data)
-        except ValueError:
+        except (ValueError, RecursionError):
             profile = None
         if not isinstance(profile, dict):
             raise serializers.ValidationError({"raw_data": _("raw_data is not a JSON object.")})

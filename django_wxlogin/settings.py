@@ -53,6 +53,14 @@ DEFAULTS: dict[str, Any] = {
     # Seconds within which Redis must have answered a ping on the tracking connection for a
     # worker to serve from memory; keep it below Sentinel's down-after-milliseconds.
     "LOCAL_CACHE_HEARTBEAT": 1.0,
+    # Revocations whose process could not reach Redis are recorded in the database; each
+    # process that can reach it applies them, checking at most once per this many seconds:
+    # the longest such a revoked token may still be accepted.
+    "REVOCATION_SYNC_INTERVAL": 2,
+    # The database whose answer decides whether a session is live and which sessions a
+    # revocation hits, and that users read their own identity, sessions and profile from: the
+    # primary. None: the database router's write database (router.db_for_write).
+    "PRIMARY_DATABASE": None,
     # A session's "last seen" is written at most once per this many seconds.
     "LAST_SEEN_INTERVAL": 60,
     # Dotted path of the callable that makes the Django user for a first login.
@@ -66,14 +74,30 @@ DEFAULTS: dict[str, Any] = {
     "REQUIRE_ACCOUNT": False,
     # How long a bind ticket can be redeemed (seconds or timedelta); each works once.
     "BIND_TICKET_TTL": 600,
-    # Per-client-IP rate of POST login/ (DRF rate syntax, e.g. "10/min"; None: no limit).
-    "LOGIN_RATE": "30/min",
+    # A password change (set_password + save, the admin, changepassword) revokes every session
+    # of the account: whoever held a session with the old password is out.
+    "PASSWORD_CHANGE_REVOKES": True,
+    # Per-client rate of POST login/ (DRF rate syntax, e.g. "10/min"; None: no limit). A login
+    # code cannot be guessed, so this only guards WeChat quota: generous, for the hundreds of
+    # people a campus or mobile carrier puts behind one NAT address.
+    "LOGIN_RATE": "600/min",
+    # Per-client rate of password attempts (POST login/password/ and bind/).
+    "PASSWORD_RATE": "30/min",
+    # Wrong passwords per account (by username) before it is locked for that period, doubled
+    # for each further lockout within a day; None: no per-account limit.
+    "ACCOUNT_RATE": "5/min",
+    # IPv6 clients are counted per network of this many bits (a /64 is one subscriber's).
+    "THROTTLE_IPV6_PREFIX": 64,
     # The same for POST phone/ (each call costs a WeChat call and an access token).
     "PHONE_RATE": "10/min",
     # Profile limits.
     "NICKNAME_MAX_LENGTH": 64,
     "AVATAR_MAX_BYTES": 2 * 1024 * 1024,
     "AVATAR_UPLOAD_TO": "wxlogin/avatars/",
+    # Avatars are decoded (at most this many pixels) and written anew, without any metadata.
+    "AVATAR_MAX_PIXELS": 4096 * 4096,
+    # Avatar uploads per user (DRF rate syntax; None: no limit).
+    "AVATAR_RATE": "10/h",
     # Where access tokens come from: "stable" (POST /cgi-bin/stable_token, which never kicks
     # out a token another server holds) or "classic" (GET /cgi-bin/token, which does).
     "ACCESS_TOKEN_ENDPOINT": "stable",

@@ -1,58 +1,201 @@
-"""Per-client-IP rate limits for the endpoints that cost a WeChat call or check a password
-(see ``client_ip``)."""
+"""Rate limits: per client network on the endpoints that cost a WeChat call or check a password,
+and per account on password guesses, with a lockout that doubles each time it is earned.
+
+Counters are fixed windows counted in the shared cache with one atomic increment each
+(``SET NX EX`` then ``INCR``), so a burst of parallel requests can never slip past a limit.
+While the cache is down or refuses writes, password limits are counted in this process instead
+(a guesser cannot get more through by filling Redis); the others let requests through.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import threading
+import time
 from typing import Any
 
-from rest_framework.throttling import SimpleRateThrottle
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import Throttled
+from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
 from .cache import cache, key, warn_unavailable
-from .client_ip import client_ip
+from .client_ip import client_network
 from .settings import wxlogin_settings
 
 logger = logging.getLogger("django_wxlogin.throttling")
 
+LOCKOUT_MAX = 24 * 3600  # the longest an account's password lockout grows to
+LOCAL_MAX_ENTRIES = 100_000  # per-process counters kept while the cache is down
 
-class WxRateThrottle(SimpleRateThrottle):
-    """A scoped throttle whose rate is the ``WXLOGIN`` setting named by ``rate_setting``,
-    counted in the session cache, and that lets requests through while that cache is down."""
 
+def parse_rate(rate: str) -> tuple[int, int]:
+    """DRF's rate syntax ``"<count>/<s|min|h|day>"``: (count, seconds)."""
+    return SimpleRateThrottle.parse_rate(None, rate)  # type: ignore[arg-type,return-value]
+
+
+class _LocalCounters:
+    """Fixed-window counters of this process, for when the shared cache cannot count."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: dict[str, tuple[float, int]] = {}  # name -> (expiry, count)
+
+    def incr(self, name: str, ttl: int) -> int:
+        now = time.time()
+        with self._lock:
+            if len(self._counts) >= LOCAL_MAX_ENTRIES:
+                self._counts = {n: v for n, v in self._counts.items() if v[0] > now}
+            expiry, count = self._counts.get(name, (0.0, 0))
+            if expiry <= now:
+                expiry, count = now + ttl, 0
+            self._counts[name] = (expiry, count + 1)
+            return count + 1
+
+    def get(self, name: str) -> float | None:
+        with self._lock:
+            found = self._counts.get(name)
+        return found[1] if found and found[0] > time.time() else None
+
+    def set(self, name: str, value: float, ttl: int) -> None:
+        with self._lock:
+            self._counts[name] = (time.time() + ttl, int(value))
+
+
+_local = _LocalCounters()
+
+
+def hit(name: str, period: int, *, fallback: bool) -> int | None:
+    """Count one event in the current ``period``-second window of ``name``; the count so far.
+    When the cache fails: counted in this process with ``fallback``, else None (not counted)."""
+    window = int(time.time() // period)
+    counter = key("throttle", name, window)
+    try:
+        store = cache()
+        store.add(counter, 0, period * 2)  # expires well after the window, never inside it
+        return int(store.incr(counter))
+    except Exception as exc:
+        warn_unavailable(logger, "Throttle cache", exc)
+        return _local.incr(counter, period) if fallback else None
+
+
+def window_left(period: int) -> int:
+    """Seconds until the current ``period``-second window ends (at least 1)."""
+    return max(1, int(period - time.time() % period))
+
+
+class WxRateThrottle(BaseThrottle):
+    """A limit per client network (see ``client_network``) at the rate of the ``WXLOGIN``
+    setting ``rate_setting``. A client whose address does not parse is not pooled with others
+    into one bucket: it is not limited here (the per-account limit still holds)."""
+
+    scope = ""
     rate_setting = ""
+    fallback = False  # count in this process while the cache is down (password endpoints)
 
-    @property
-    def cache(self) -> Any:  # type: ignore[override]
-        return cache()
+    def __init__(self) -> None:
+        self._wait: int | None = None
 
-    def get_rate(self) -> str | None:
-        return wxlogin_settings.get(self.rate_setting)
-
-    def get_cache_key(self, request: Any, view: Any) -> str:
-        ident = client_ip(request) or "unknown"
-        return key("throttle", self.scope, ident)
+    def ident(self, request: Any) -> str | None:
+        """Who is counted; None: this request is not."""
+        return client_network(request)
 
     def allow_request(self, request: Any, view: Any) -> bool:
-        try:
-            return super().allow_request(request, view)
-        except Exception as exc:  # the cache is down: availability wins over the limit
-            warn_unavailable(logger, "Throttle cache (not throttling)", exc)
+        rate = wxlogin_settings.get(self.rate_setting)
+        ident = self.ident(request) if rate is not None else None
+        if ident is None:
             return True
+        limit, period = parse_rate(rate)
+        count = hit(f"{self.scope}:{ident}", period, fallback=self.fallback)
+        if count is None or count <= limit:
+            return True
+        self._wait = window_left(period)
+        return False
+
+    def wait(self) -> int | None:
+        return self._wait
 
 
 class LoginRateThrottle(WxRateThrottle):
-    scope = "wxlogin_login"
+    """WeChat-code logins: a code cannot be guessed, so this protects WeChat quota, not
+    accounts; its default lets a campus behind one NAT address in (see ``LOGIN_RATE``)."""
+
+    scope = "login"
     rate_setting = "LOGIN_RATE"
 
 
 class PasswordRateThrottle(WxRateThrottle):
-    """Password guesses (``login/password/``, ``bind/``): counted apart from WeChat logins, so
-    neither eats the other's allowance, at the same ``LOGIN_RATE``."""
+    """Password guesses (``login/password/``, ``bind/``), counted apart from WeChat logins."""
 
-    scope = "wxlogin_password"
-    rate_setting = "LOGIN_RATE"
+    scope = "password"
+    rate_setting = "PASSWORD_RATE"
+    fallback = True
 
 
 class PhoneRateThrottle(WxRateThrottle):
-    scope = "wxlogin_phone"
+    scope = "phone"
     rate_setting = "PHONE_RATE"
+
+
+class AvatarRateThrottle(WxRateThrottle):
+    """Avatar uploads per user (each costs a decode, an encode and storage)."""
+
+    scope = "avatar"
+    rate_setting = "AVATAR_RATE"
+
+    def ident(self, request: Any) -> str | None:
+        uploading = request.method in ("PATCH", "POST") and "avatar" in request.FILES
+        return f"user:{request.user.pk}" if uploading and request.user.is_authenticated else None
+
+
+class AccountThrottled(Throttled):
+    default_code = "account_throttled"
+    default_detail = _("Too many wrong passwords for this account; try again later.")
+
+
+def _account(username: str) -> str:
+    """The account a username names, normalised as the user model matches it (Unicode NFKC)
+    and, so that a case-insensitive database collation cannot double the guesses, casefolded;
+    as a digest: usernames are not written to the cache."""
+    normal = get_user_model().normalize_username(username).casefold()
+    return hashlib.sha256(normal.encode()).hexdigest()[:32]
+
+
+def _get(name: str) -> float | None:
+    try:
+        return cache().get(name)
+    except Exception as exc:
+        warn_unavailable(logger, "Throttle cache", exc)
+        return _local.get(name)
+
+
+def check_account(username: str) -> None:
+    """Refuse (429 ``account_throttled``) a password attempt on a locked account, before the
+    password is checked: the right password waits too."""
+    if wxlogin_settings.ACCOUNT_RATE is None:
+        return
+    until = _get(key("lockout", _account(username)))
+    if until is not None and until > time.time():
+        raise AccountThrottled(wait=max(1, int(until - time.time())))
+
+
+def account_failed(username: str) -> None:
+    """Count a wrong password. Past ``ACCOUNT_RATE`` in one window the account is locked for
+    that period, doubled for each lockout earned that day (at most ``LOCKOUT_MAX``)."""
+    rate = wxlogin_settings.ACCOUNT_RATE
+    if rate is None:
+        return
+    limit, period = parse_rate(rate)
+    account = _account(username)
+    failures = hit(f"account:{account}", period, fallback=True)
+    if failures is None or failures < limit:
+        return
+    strikes = hit(f"lockouts:{account}", LOCKOUT_MAX, fallback=True) or 1
+    duration = min(period * 2 ** min(strikes - 1, 20), LOCKOUT_MAX)
+    name, until = key("lockout", account), time.time() + duration
+    try:
+        cache().set(name, until, duration)
+    except Exception as exc:
+        warn_unavailable(logger, "Throttle cache", exc)
+        _local.set(name, until, duration)

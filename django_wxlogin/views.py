@@ -3,7 +3,6 @@ decryption and phone numbers."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from django.core.files.storage import default_storage
@@ -12,19 +11,20 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status
 from rest_framework.exceptions import NotAuthenticated, NotFound
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import accounts, audit, signals, users
+from . import accounts, audit, avatars, signals, users
 from .authentication import WxTokenAuthentication
+from .databases import primary
 from .exceptions import NoPhoneNumber, UnknownApp, exception_handler
 from .models import LoginMethod, RevokeReason, WxSession, WxUser
+from .parsers import JSONParser
 from .schema import errors, extend_schema, free_form, path_integer
 from .serializers import (
-    AVATAR_FORMATS,
     BindSerializer,
     CodeSerializer,
     DecryptSerializer,
@@ -37,7 +37,12 @@ from .serializers import (
 )
 from .sessions.revocation import revoke, revoke_user
 from .settings import WxApp, wxlogin_settings
-from .throttling import LoginRateThrottle, PasswordRateThrottle, PhoneRateThrottle
+from .throttling import (
+    AvatarRateThrottle,
+    LoginRateThrottle,
+    PasswordRateThrottle,
+    PhoneRateThrottle,
+)
 from .wechat import decryption, phone
 from .wechat.client import client
 from .wechat.code_lock import exchange_once
@@ -53,16 +58,21 @@ class WxLoginAPIView(APIView):
     def get_exception_handler(self):
         return exception_handler
 
-
-def _no_store(response: Response) -> Response:
-    add_never_cache_headers(response)
-    response["Cache-Control"] = "no-store"
-    return response
+    def finalize_response(self, request: Request, response: Any, *args: Any,
+                          **kwargs: Any) -> Any:
+        """Every answer is ``Cache-Control: no-store``: most carry a token or personal data
+        (profile, phone number, sessions with their IPs), and none is worth a shared cache."""
+        response = super().finalize_response(request, response, *args, **kwargs)
+        add_never_cache_headers(response)
+        response["Cache-Control"] = "no-store"
+        return response
 
 
 def current_identity(request: Request) -> WxUser:
-    """The ``WxUser`` of the request's user in the mini program its session was issued for."""
-    wxuser = WxUser.objects.filter(user=request.user, appid=request.auth.appid).first()
+    """The ``WxUser`` of the request's user in the mini program its session was issued for
+    (from the primary: a login or a profile change a moment ago is there)."""
+    wxuser = WxUser.objects.using(primary(WxUser)).filter(
+        user=request.user, appid=request.auth.appid).first()
     if wxuser is None:
         raise NotFound(_("This account has no WeChat identity."), code="no_wechat_identity")
     return wxuser
@@ -85,14 +95,14 @@ def _login_app(in_url: str | None, in_body: str | None) -> WxApp:
 def login_response(login: users.Login) -> Response:
     """The answer of every way in (WeChat, password, binding): the token, shown this once."""
     session = login.session
-    return _no_store(Response(LoginResponseSerializer({
+    return Response(LoginResponseSerializer({
         "token": login.token,
         "token_type": wxlogin_settings.AUTH_HEADER_KEYWORD,
         "expires_at": session.expires_at,
         "expires_in": int((session.expires_at - session.created_at).total_seconds()),
         "created": login.created,
         "user": login.wxuser or session.user,
-    }).data))
+    }).data)
 
 
 LOGIN_RESPONSES = {200: LoginResponseSerializer, **errors(400, 403, 405, 409, 429, 500, 503)}
@@ -220,6 +230,7 @@ class ProfileView(WxLoginAPIView):
     """The user's WeChat profile: nickname and avatar (头像昵称填写)."""
 
     parser_classes = [JSONParser, MultiPartParser, FormParser]
+    throttle_classes = [AvatarRateThrottle]
 
     def get_object(self) -> WxUser:
         return current_identity(self.request)
@@ -229,24 +240,27 @@ class ProfileView(WxLoginAPIView):
         return Response(ProfileSerializer(self.get_object()).data)
 
     @extend_schema(request=ProfileSerializer, responses={
-        200: ProfileSerializer, **errors(400, 401, 404, 413, 415, 503)})
+        200: ProfileSerializer, **errors(400, 401, 404, 413, 415, 429, 503)})
     def patch(self, request: Request) -> Response:
-        serializer = ProfileSerializer(self.get_object(), data=request.data, partial=True)
+        wxuser = self.get_object()
+        serializer = ProfileSerializer(wxuser, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         avatar = serializer.validated_data.pop("avatar", None)
+        previous = wxuser.avatar_file
         extra: dict[str, Any] = {}
         if avatar is not None:
-            extension = AVATAR_FORMATS[avatar.image.format]
-            avatar.seek(0)
-            name = default_storage.save(
-                f"{wxlogin_settings.AVATAR_UPLOAD_TO}{uuid.uuid4().hex}.{extension}", avatar
-            )
-            extra["avatar_url"] = request.build_absolute_uri(default_storage.url(name))
+            name = avatars.save(avatar)
+            extra = {"avatar_file": name,
+                     "avatar_url": request.build_absolute_uri(default_storage.url(name))}
+        elif "avatar_url" in serializer.validated_data:
+            extra["avatar_file"] = ""  # an avatar of its own no more
         serializer.save(**extra)
+        if previous != wxuser.avatar_file:
+            avatars.delete_later(previous)
         return Response(serializer.data)
 
     @extend_schema(operation_id="wx_profile_upload", request=ProfileSerializer, responses={
-        200: ProfileSerializer, **errors(400, 401, 404, 413, 415, 503)})
+        200: ProfileSerializer, **errors(400, 401, 404, 413, 415, 429, 503)})
     def post(self, request: Request) -> Response:
         """The same as PATCH, for ``wx.uploadFile``, which can only POST."""
         return self.patch(request)
@@ -257,7 +271,8 @@ class SessionListView(WxLoginAPIView):
 
     @extend_schema(responses={200: SessionSerializer(many=True), **errors(401, 503)})
     def get(self, request: Request) -> Response:
-        sessions = WxSession.objects.live().filter(user=request.user).order_by("-created_at")
+        sessions = WxSession.objects.using(primary(WxSession)).live().filter(
+            user=request.user).order_by("-created_at")
         return Response(SessionSerializer(sessions, many=True, context={"request": request}).data)
 
 
@@ -270,7 +285,8 @@ class SessionDetailView(WxLoginAPIView):
         # Any path segment reaches here, so that a non-number is a JSON 404 like a stranger's id.
         if not (pk.isascii() and pk.isdigit() and len(pk) <= 18):
             raise NotFound()
-        session = get_object_or_404(WxSession.objects.live(), pk=int(pk), user=request.user)
+        session = get_object_or_404(WxSession.objects.using(primary(WxSession)).live(),
+                                    pk=int(pk), user=request.user)
         revoke(session, RevokeReason.USER)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -293,7 +309,7 @@ class DecryptView(WxLoginAPIView):
             if phone_number is None:
                 raise NoPhoneNumber()
             phone.save_phone_number(wxuser, phone_number)
-        return _no_store(Response(data))
+        return Response(data)
 
 
 class PhoneView(WxLoginAPIView):
@@ -310,4 +326,4 @@ class PhoneView(WxLoginAPIView):
         phone_number = phone.fetch_phone_number(wxlogin_settings.app(wxuser.appid),
                                                 serializer.validated_data["code"])
         phone.save_phone_number(wxuser, phone_number)
-        return _no_store(Response(PhoneNumberSerializer(phone_number).data))
+        return Response(PhoneNumberSerializer(phone_number).data)

@@ -13,7 +13,11 @@ def env_bool(name: str, default: bool) -> bool:
     return os.environ.get(name, str(default)).strip().lower() in ("1", "true", "yes", "on")
 
 
-DEBUG = env_bool("DJANGO_DEBUG", True)
+# manage.py (runserver, migrate, shell) is for development: DEBUG defaults on there. Anything else
+# that serves the project (gunicorn, uwsgi) runs with DEBUG off unless DJANGO_DEBUG says so.
+DEBUG = env_bool("DJANGO_DEBUG", Path(sys.argv[0]).name == "manage.py")
+# The built-in fake WeChat: under "manage.py runserver" with DEBUG on, or when asked for here.
+FAKE_WECHAT = env_bool("WXLOGIN_FAKE_WECHAT", False)
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or (
     "insecure-example-key-change-me" if DEBUG else ""
 )
@@ -76,15 +80,20 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 WXLOGIN = {
-    # Unset: example_project.apps starts the built-in fake WeChat and points here at it.
-    "API_BASE_URL": os.environ.get("WXLOGIN_API_BASE_URL", "http://127.0.0.1:0"),
     "TOKEN_TTL": int(os.environ.get("WXLOGIN_TOKEN_TTL", 7 * 24 * 3600)),
     "SINGLE_SESSION": env_bool("WXLOGIN_SINGLE_SESSION", True),
-    "LOGIN_RATE": os.environ.get("WXLOGIN_LOGIN_RATE", "30/min") or None,
     # On here, to show every way in; the package's default is off.
     "PASSWORD_LOGIN": env_bool("WXLOGIN_PASSWORD_LOGIN", True),
     "REQUIRE_ACCOUNT": env_bool("WXLOGIN_REQUIRE_ACCOUNT", False),
 }
+for rate in ("LOGIN_RATE", "PASSWORD_RATE", "ACCOUNT_RATE"):  # unset: the package's default
+    if f"WXLOGIN_{rate}" in os.environ:
+        WXLOGIN[rate] = os.environ[f"WXLOGIN_{rate}"] or None  # empty: no limit
+if os.environ.get("WXLOGIN_API_BASE_URL"):
+    WXLOGIN["API_BASE_URL"] = os.environ["WXLOGIN_API_BASE_URL"]
+# Otherwise the real WeChat (the package's default), unless example_project.apps starts the fake.
+if FAKE_WECHAT:  # asked for explicitly: wxlogin.E023 would refuse it with DEBUG off
+    SILENCED_SYSTEM_CHECKS = ["wxlogin.E023"]
 if os.environ.get("WXLOGIN_APPS"):  # several mini programs: "NAME:APPID:SECRET,..."
     WXLOGIN["APPS"] = [dict(zip(("NAME", "APPID", "SECRET"), app.split(":", 2), strict=True))
                        for app in os.environ["WXLOGIN_APPS"].split(",") if app]
@@ -110,6 +119,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # With DEBUG off the schema and Swagger UI are for staff (logged in through the admin).
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny" if DEBUG
+                          else "rest_framework.permissions.IsAdminUser"],
+    "SERVE_AUTHENTICATION": ["rest_framework.authentication.SessionAuthentication"],
 }
 
 LANGUAGE_CODE = "en"

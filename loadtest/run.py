@@ -259,6 +259,7 @@ def _server_env(database_url: str, redis_url: str) -> dict[str, str]:
         WXLOGIN_LOGIN_RATE="",  # one client IP makes every login: no throttle
         DJANGO_DEBUG="false", DJANGO_SECRET_KEY=secrets.token_urlsafe(32),
         DJANGO_ALLOWED_HOSTS="127.0.0.1",
+        WXLOGIN_FAKE_WECHAT="1",  # production settings, but WeChat is the fake on loopback
     )
     return env
 

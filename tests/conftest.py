@@ -20,8 +20,10 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from django_wxlogin import cache as wxlogin_cache
+from django_wxlogin.sessions import outbox
 from django_wxlogin.wechat.fake import FakeWeChat
 
+from .deployments import RedisClusterNodes, running
 from .services import RedisServer
 
 _codes = itertools.count(1)
@@ -45,6 +47,9 @@ def _clean_cache(fake_wechat: FakeWeChat, monkeypatch: Any) -> Iterator[None]:
     """Every test starts with an empty session cache (the Redis DB is the suite's own), which
     no earlier test's outage has this process leaving alone."""
     monkeypatch.setattr(wxlogin_cache, "_down_until", [0.0])
+    # This process looks at the outbox of revocations only when a test asks (tests/sessions/
+    # test_outbox.py): query counts do not depend on when the interval last ran out.
+    monkeypatch.setattr(outbox, "_next_check", [float("inf")])
     cache.clear()
     yield
     cache.clear()
@@ -158,3 +163,28 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
            "TEST_DATABASE_URL": database_url(), **env}
     return subprocess.run([sys.executable, "-m", "django", *args], env=env, text=True,
                           capture_output=True, timeout=60, check=False)
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory: Any) -> Iterator[RedisClusterNodes]:
+    """A 3-master Redis Cluster with a replica per master, shared by the tests that need one
+    (some fail masters over or move slots: nothing may assume which node serves what)."""
+    with running(RedisClusterNodes(tmp_path_factory.mktemp("cluster"))) as cluster:
+        yield cluster
+
+
+def cluster_caches(cluster: RedisClusterNodes) -> dict[str, Any]:
+    """``CACHES`` with the default cache on ``cluster``."""
+    return {"default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": ",".join(cluster.urls[:2]),
+        "OPTIONS": {"CLIENT_CLASS": "django_wxlogin.cache_clients.RedisClusterClient",
+                    "SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
+    }}
+
+
+@pytest.fixture
+def cluster_cache(redis_cluster: RedisClusterNodes, settings: Any) -> Iterator[Any]:
+    """The default cache on the shared Redis Cluster, empty."""
+    settings.CACHES = cluster_caches(redis_cluster)
+    cache.clear()
+    yield cache
+    cache.clear()

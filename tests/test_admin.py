@@ -239,14 +239,16 @@ def test_sessions_show_how_they_were_opened(admin_client, api, login, django_use
     login("alice")
     user = wxuser("alice").user
     user.set_password("a password")
-    user.save()
+    user.save()  # which ends the WeChat session: log in again
+    login("alice")
     response = api.post("/wx/login/password/", {"username": user.username,
                                                 "password": "a password"}, format="json")
     assert response.status_code == 200, response.content
-    wechat = WxSession.objects.get(method="wechat")
+    wechat = WxSession.objects.live().get(method="wechat")
     password = WxSession.objects.get(method="password")
     assert listed(admin_client.get(SESSIONS, {"method": "password"})) == {password.pk}
-    assert listed(admin_client.get(SESSIONS, {"method": "wechat"})) == {wechat.pk}
+    assert listed(admin_client.get(SESSIONS, {"method": "wechat", "status": "live"})) == \
+        {wechat.pk}
     changelist = admin_client.get(SESSIONS).content.decode()
     assert '<td class="field-method">WeChat</td>' in changelist
     assert '<td class="field-method">password</td>' in changelist

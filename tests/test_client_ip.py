@@ -1,6 +1,6 @@
 from django.test import RequestFactory
 
-from django_wxlogin.client_ip import client_ip
+from django_wxlogin.client_ip import client_ip, client_network
 
 
 def _ip(settings, proxies, remote, forwarded=None):
@@ -26,3 +26,23 @@ def test_garbage_is_no_address(settings):
     assert _ip(settings, 1, "10.0.0.1", "not-an-ip") is None
     assert _ip(settings, None, "") is None
     assert _ip(settings, None, "::1") == "::1"
+
+
+def _network(settings, remote, prefix=None):
+    if prefix is not None:
+        settings.WXLOGIN = {**settings.WXLOGIN, "THROTTLE_IPV6_PREFIX": prefix}
+    return client_network(RequestFactory().get("/", REMOTE_ADDR=remote))
+
+
+def test_ipv6_clients_are_counted_per_network(settings):
+    assert _network(settings, "2001:db8:1:2:aaaa::1") == "2001:db8:1:2::/64"
+    assert _network(settings, "2001:db8:1:2:ffff::9") == "2001:db8:1:2::/64"
+    assert _network(settings, "2001:db8:1:3::1") == "2001:db8:1:3::/64"
+    assert _network(settings, "2001:db8:1:2:aaaa::1", prefix=48) == "2001:db8:1::/48"
+    assert _network(settings, "2001:db8:1:2:aaaa::1", prefix=128) == "2001:db8:1:2:aaaa::1/128"
+
+
+def test_ipv4_clients_are_counted_per_address(settings):
+    assert _network(settings, "10.1.2.3") == "10.1.2.3"
+    assert _network(settings, "::ffff:10.1.2.3") == "10.1.2.3"  # IPv4 seen through IPv6
+    assert _network(settings, "garbage") is None

@@ -65,35 +65,57 @@ def last_json(output: str) -> dict:
     return found
 
 
+# How a developer (and the client libraries' tests) run the example under gunicorn: DEBUG on
+# and the fake WeChat asked for; without them it is a production deploy (test_example_deploy).
+DEVELOPMENT = {"DJANGO_DEBUG": "true", "WXLOGIN_FAKE_WECHAT": "1"}
+
+
+def example_env(directory: Path, settings: dict[str, str]) -> dict[str, str]:
+    """The environment of an example project in ``directory`` (SQLite there, unless
+    ``settings`` name a DATABASE_URL) with ``settings``:
+    nothing of this process's own DJANGO_ and WXLOGIN_ variables."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "WXLOGIN_"))}
+    env.update(DATABASE_URL=f"sqlite:///{directory}/db.sqlite3", PYTHONPATH=str(ROOT),
+               DJANGO_SETTINGS_MODULE="example_project.settings")
+    env.update(settings)
+    return env
+
+
+def start_gunicorn(directory: Path, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+    """gunicorn with two workers serving the example from ``directory``; its process and URL,
+    once it answers or has exited."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "example_project.wsgi:application",
+         "--bind", f"127.0.0.1:{port}", "--workers", "2"],
+        cwd=directory, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        if server.poll() is not None:
+            break
+        try:
+            requests.get(url + "/wx/login/", timeout=1)
+            break
+        except requests.RequestException:  # not listening yet, or a worker booting
+            time.sleep(0.1)
+    return server, url
+
+
 @contextlib.contextmanager
 def serve_example(directory: Path, settings: dict[str, str]) -> Iterator[tuple[str, dict]]:
     """gunicorn serving example_project.wsgi:application with ``settings`` (environment
-    variables), SQLite, a Redis of its own and the built-in fake; its URL and environment."""
+    variables), SQLite and a Redis of its own; its URL and environment."""
     redis_server = RedisServer(str(directory))
     redis_server.start()
     try:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "WXLOGIN_"))}
-        env.update(DATABASE_URL=f"sqlite:///{directory}/db.sqlite3", REDIS_URL=redis_server.url,
-                   PYTHONPATH=str(ROOT), DJANGO_SETTINGS_MODULE="example_project.settings",
-                   **settings)
+        env = example_env(directory, {"REDIS_URL": redis_server.url, **settings})
         subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env,
                        check=True, timeout=120)
         # README's blocks run from the repository root: "python3 manage.py ..." works there.
         (directory / "manage.py").symlink_to(ROOT / "manage.py")
-        port = free_port()
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "example_project.wsgi:application",
-             "--bind", f"127.0.0.1:{port}", "--workers", "2"],
-            cwd=directory, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )
+        server, url = start_gunicorn(directory, env)
         try:
-            url = f"http://127.0.0.1:{port}"
-            for _ in range(100):
-                try:
-                    requests.get(url + "/wx/login/", timeout=1)
-                    break
-                except requests.RequestException:  # not listening yet, or a worker booting
-                    time.sleep(0.1)
             yield url, env
         finally:
             server.terminate()
@@ -112,7 +134,8 @@ def example_servers(tmp_path_factory):
         def get(settings: tuple[tuple[str, str], ...] = ()) -> tuple[str, dict, Path]:
             if settings not in servers:
                 directory = tmp_path_factory.mktemp("example")
-                url, env = stack.enter_context(serve_example(directory, dict(settings)))
+                url, env = stack.enter_context(
+                    serve_example(directory, {**DEVELOPMENT, **dict(settings)}))
                 servers[settings] = url, env, directory
             return servers[settings]
 

@@ -123,13 +123,14 @@ class EmailBackend:
 
 
 def test_single_session_holds_across_both_ways_in(api, login):
-    wechat = login("bob").json()["token"]
+    login("bob")
     user = WxUser.objects.get().user
     user.set_password(PASSWORD)
-    user.save()
+    user.save()  # which ends the WeChat session: log in again
+    wechat = login("bob").json()["token"]
     password = _login(api, username=user.username).json()["token"]
     assert api.get("/whoami/", **bearer(wechat)).json()["code"] == "session_expired"
-    assert WxSession.objects.get(method=LoginMethod.WECHAT).revoke_reason == \
+    assert WxSession.objects.filter(method=LoginMethod.WECHAT).latest("pk").revoke_reason == \
         RevokeReason.SINGLE_SESSION
     login("bob")
     assert api.get("/whoami/", **bearer(password)).json()["code"] == "session_expired"
@@ -143,7 +144,7 @@ def test_without_single_session_each_login_keeps_its_session(api, member, settin
 
 def test_the_password_login_is_throttled_apart_from_wechat_logins(api, member, login, settings,
                                                                    fake_wechat):
-    settings.WXLOGIN = {**settings.WXLOGIN, "LOGIN_RATE": "3/min"}
+    settings.WXLOGIN = {**settings.WXLOGIN, "PASSWORD_RATE": "3/min", "LOGIN_RATE": "3/min"}
     ip = {"REMOTE_ADDR": "10.7.7.7"}
     assert _login(api, password="guess 1", **ip).status_code == 400
     assert _login(api, **ip).status_code == 200

@@ -1,8 +1,13 @@
-"""Login throttling per client IP, counted in Redis; WeChat is not called once throttled."""
+"""Throttling per client network and per account, counted atomically in Redis (in the process
+while Redis cannot count password guesses); WeChat is not called once throttled."""
+
+from datetime import datetime, timedelta, timezone
 
 import pytest
+import time_machine
+from rest_framework.test import APIClient
 
-from .conftest import fresh_code
+from .conftest import fresh_code, run_together
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -50,3 +55,89 @@ def test_throttling_lets_logins_through_while_redis_is_down(api, settings, priva
     private_redis.kill()
     assert _post(api, "10.0.0.5").status_code == 200
     assert _post(api, "10.0.0.5").status_code == 200
+
+
+# Per network, per account, atomic, and closed while the cache cannot count.
+
+PASSWORD = "correct horse battery staple"
+
+
+def _guess(api, username="member", password="wrong", ip="10.8.0.1"):
+    return api.post("/wx/login/password/", {"username": username, "password": password},
+                    format="json", REMOTE_ADDR=ip)
+
+
+@pytest.fixture
+def member(django_user_model):
+    return django_user_model.objects.create_user("member", password=PASSWORD)
+
+
+def test_one_ipv6_network_is_one_client(api, settings):
+    settings.WXLOGIN = {**settings.WXLOGIN, "LOGIN_RATE": "2/min"}
+    assert _post(api, "2001:db8:5:5::1").status_code == 200
+    assert _post(api, "2001:db8:5:5:ffff:ffff:ffff:fffe").status_code == 200
+    # Another address of the same /64 is the same client ...
+    assert _post(api, "2001:db8:5:5:1234::77").status_code == 429
+    # ... another /64 is another one.
+    assert _post(api, "2001:db8:5:6::1").status_code == 200
+
+
+def test_clients_whose_address_does_not_parse_share_no_bucket(api, settings):
+    settings.WXLOGIN = {**settings.WXLOGIN, "LOGIN_RATE": "1/min"}
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    # A proxy that forwards garbage: those clients are not pooled into one locked-out bucket.
+    for hop in ("unknown", "garbage", "unknown"):
+        assert _post(api, "10.0.0.9", HTTP_X_FORWARDED_FOR=hop).status_code == 200
+    assert _post(api, "10.0.0.9", HTTP_X_FORWARDED_FOR="1.2.3.4").status_code == 200
+    assert _post(api, "10.0.0.9", HTTP_X_FORWARDED_FOR="1.2.3.4").status_code == 429
+
+
+def test_the_wechat_login_default_lets_a_crowd_behind_one_nat_in(api):
+    # A class of 200 opening the mini program at once, all behind one carrier address.
+    assert all(_post(api, "10.0.0.10").status_code == 200 for _ in range(200))
+
+
+def test_a_burst_of_parallel_guesses_never_passes_the_limit(settings, member):
+    settings.WXLOGIN = {**settings.WXLOGIN, "PASSWORD_RATE": "10/min", "ACCOUNT_RATE": None}
+    statuses = run_together(30, lambda: _guess(APIClient(), ip="10.8.0.2").status_code)
+    assert sorted(statuses) == [400] * 10 + [429] * 20
+
+
+def test_wrong_passwords_lock_the_account_with_growing_lockouts(api, settings, member):
+    settings.WXLOGIN = {**settings.WXLOGIN, "ACCOUNT_RATE": "3/min", "PASSWORD_RATE": None}
+    start = datetime(2030, 1, 1, 0, 10, tzinfo=timezone.utc)
+    with time_machine.travel(start, tick=False) as clock:
+        # Three wrong passwords, each from another address (one network per guess).
+        assert [_guess(api, ip=f"10.9.0.{i}").status_code for i in range(3)] == [400] * 3
+        # Now even the right password waits, from anywhere, under any spelling of the name.
+        for name in ("member", "MEMBER", "ｍｅｍｂｅｒ"):
+            locked = _guess(api, username=name, password=PASSWORD, ip="10.9.1.1")
+            assert locked.status_code == 429 and locked.json()["code"] == "account_throttled"
+            assert int(locked["Retry-After"]) == 60
+        assert _guess(api, username="other", ip="10.9.1.1").status_code == 400  # others not
+        clock.move_to(start + timedelta(seconds=61))
+        assert [_guess(api, ip=f"10.9.2.{i}").status_code for i in range(3)] == [400] * 3
+        assert int(_guess(api, password=PASSWORD)["Retry-After"]) == 120  # doubled
+        clock.move_to(start + timedelta(seconds=61 + 121))
+        assert _guess(api, password=PASSWORD).status_code == 200
+
+
+def test_bind_counts_against_the_account_too(api, settings, member):
+    settings.WXLOGIN = {**settings.WXLOGIN, "ACCOUNT_RATE": "2/min", "PASSWORD_RATE": None}
+    for _ in range(2):
+        bound = api.post("/wx/bind/", {"username": "member", "password": "x",
+                                       "bind_ticket": "t"}, format="json")
+        assert bound.status_code == 400
+    assert _guess(api, password=PASSWORD).status_code == 429
+
+
+def test_password_limits_hold_while_redis_refuses_writes(api, settings, member, private_redis):
+    settings.WXLOGIN = {**settings.WXLOGIN, "PASSWORD_RATE": "5/min", "ACCOUNT_RATE": "5/min"}
+    # A full Redis with noeviction: every write answers OOM, reads still work.
+    private_redis.client().config_set("maxmemory-policy", "noeviction")
+    private_redis.client().config_set("maxmemory", 1)
+    statuses = [_guess(api, ip="10.8.0.3").status_code for _ in range(20)]
+    assert statuses[:5] == [400] * 5 and set(statuses[5:]) == {429}
+    assert _guess(api, password=PASSWORD, ip="10.8.0.4").status_code == 429  # the account
+    private_redis.kill()  # and down altogether: still counted, in this process
+    assert _guess(api, password=PASSWORD, ip="10.8.0.3").status_code == 429

@@ -2,9 +2,9 @@
 
 For a user ``U`` and a token digest ``D`` each value starts with a 12-byte nonce::
 
-    <prefix>:n:U   nonce, redis run_id                       the user's cache generation
-    <prefix>:u:U   nonce, the user's fields (pickled)        the Django user as last loaded
-    <prefix>:s:D   nonce, id, created, expires, last_seen (packed), appid
+    <prefix>:{U}:n     nonce, redis run_id                     the user's cache generation
+    <prefix>:{U}:u     nonce, the user's fields (pickled)      the Django user as last loaded
+    <prefix>:{U}:s:D   nonce, id, created, expires, last_seen (packed), appid
 
 Values are compact bytes (``D`` is 144 bits of the digest in base64url: the key of a session
 is short, and finding another token with the same 144 bits is as hard as guessing one). The

@@ -1,15 +1,25 @@
 """The session cache's entries: named byte strings in the ``CACHE_ALIAS`` cache.
 
 On django-redis they are read and written through redis-py directly: one ``MGET`` per request,
-one ``MULTI``/``EXEC`` per write (so a login's entries land all or none), no pickling. Any other
+one ``MULTI``/``EXEC`` per write (so a login's entries land all or none), no pickling. Every
+entry of a user carries the hash tag ``{<user>}``, so that on a Redis Cluster they share a slot
+and that read and that write stay one round trip to one node. Any other
 Django cache goes through the cache API. A delete that fails is remembered and retried before
 this process's next read, and until it succeeds every read falls back to the database: an entry
-a revocation meant to delete is never read again.
+a revocation meant to delete is never read again (other processes learn of it through
+:mod:`.outbox`).
+
+A revocation does not delete a user's generation ``n`` but overwrites it with a tombstone of its
+own (a fresh nonce that no run_id matches), and a refill writes only if ``n`` is still what it
+read before asking the database (``refill``: one compare-and-set). So a revocation that commits
+while a refill is between its database read and its write always wins, even when the user had
+no generation yet.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 import weakref
 from collections.abc import Iterable
 from typing import Any
@@ -26,6 +36,18 @@ from . import local, server_identity
 logger = logging.getLogger("django_wxlogin.store")
 
 pending_deletes: set[str] = set()
+TOMBSTONE_TTL = 3600  # longer than any refill takes between its read and its write
+_TOMBSTONE_MARK = b"!"  # after the nonce, where a generation has the Redis run_id
+
+
+def is_generation(name: str) -> bool:
+    """Whether ``name`` is a user's generation (``entry_name("n", user)``)."""
+    return name.rsplit(":", 1)[-1] == "n"
+
+
+def tombstone() -> bytes:
+    """A generation that no entry agrees with, unique to one revocation."""
+    return secrets.token_urlsafe(9).encode() + _TOMBSTONE_MARK
 
 
 class Entries:
@@ -34,7 +56,8 @@ class Entries:
     def __init__(self, cache: BaseCache) -> None:
         self.cache = cache
 
-    def run_id(self) -> str:
+    def run_id(self, name: str) -> str:
+        """The run_id of the Redis server that holds ``name`` ("" off Redis)."""
         return ""
 
     def read(self, names: list[str]) -> tuple[list[bytes | None], str]:
@@ -42,11 +65,17 @@ class Entries:
         found = self.cache.get_many(names)
         return [found.get(name) for name in names], ""
 
-    def get(self, name: str) -> bytes | None:
-        return self.cache.get(name)
-
-    def add(self, name: str, value: bytes, ttl: int) -> bool:
-        return self.cache.add(name, value, ttl)
+    def refill(self, generation: str, seen: bytes | None, new: bytes | None,
+               entries: dict[str, bytes], ttl: int, generation_ttl: int) -> bool:
+        """Write ``entries`` (and ``new`` as the generation, unless None) only if the
+        generation is still ``seen``; whether it was. (Check, then write: not atomic on a
+        plain Django cache.)"""
+        if self.cache.get(generation) != seen:
+            return False
+        if new is not None:
+            self.cache.set(generation, new, generation_ttl)
+        self.cache.set_many(entries, ttl)
+        return True
 
     def set_many(self, entries: dict[str, bytes], ttl: int, delete: Iterable[str] = ()) -> None:
         self.cache.set_many(entries, ttl)
@@ -54,7 +83,11 @@ class Entries:
             self.cache.delete_many(list(delete))
 
     def delete_many(self, names: Iterable[str]) -> None:
-        self.cache.delete_many(list(names))
+        """Delete entries; a generation is overwritten with a tombstone instead."""
+        names = list(names)
+        self.cache.set_many({name: tombstone() for name in names if is_generation(name)},
+                            TOMBSTONE_TTL)
+        self.cache.delete_many([name for name in names if not is_generation(name)])
 
 
 class RedisEntries(Entries):
@@ -65,27 +98,44 @@ class RedisEntries(Entries):
     def __init__(self, cache: RedisCache) -> None:
         super().__init__(cache)
         self.client = cache.client
+        self._refill_script: Any = None
 
-    def run_id(self) -> str:
-        return server_identity.run_id(self.cache)
+    def run_id(self, name: str) -> str:
+        return server_identity.client_run_id(self.client.get_client(write=True),
+                                             self.cache.make_key(name))
 
     def read(self, names: list[str]) -> tuple[list[bytes | None], str]:
+        """The values, and the run_id of the server (on a cluster: the node) they came from."""
         store = self.cache
         key_func, key_prefix, version = store.key_func, store.key_prefix, store.version
         redis = self.client.get_client(write=True)
-        values = redis.mget([key_func(name, key_prefix, version) for name in names])
-        return values, server_identity.client_run_id(redis)
+        keys = [key_func(name, key_prefix, version) for name in names]
+        values = redis.mget(keys)
+        return values, server_identity.client_run_id(redis, keys[0])
 
-    def get(self, name: str) -> bytes | None:
-        return self.client.get_client(write=True).get(self.cache.make_key(name))
+    # KEYS: the generation, then the entries; ARGV: what the generation was ("" for none),
+    # its new value ("" to keep it), its TTL, the entries' TTL, then their values.
+    _REFILL = """
+        if (redis.call('GET', KEYS[1]) or '') ~= ARGV[1] then return 0 end
+        if ARGV[2] ~= '' then redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3]) end
+        for i = 2, #KEYS do redis.call('SET', KEYS[i], ARGV[i + 3], 'EX', ARGV[4]) end
+        return 1
+    """
 
-    def add(self, name: str, value: bytes, ttl: int) -> bool:
+    def refill(self, generation: str, seen: bytes | None, new: bytes | None,
+               entries: dict[str, bytes], ttl: int, generation_ttl: int) -> bool:
+        """The same, atomic: one ``EVALSHA``."""
+        make_key = self.cache.make_key
         redis = self.client.get_client(write=True)
-        return bool(redis.set(self.cache.make_key(name), value, ex=ttl, nx=True))
+        keys = [make_key(generation), *(make_key(name) for name in entries)]
+        args = [seen or b"", new or b"", generation_ttl, ttl, *entries.values()]
+        if self._refill_script is None:
+            self._refill_script = redis.register_script(self._REFILL)
+        return bool(self._refill_script(keys=keys, args=args, client=redis))
 
     def set_many(self, entries: dict[str, bytes], ttl: int, delete: Iterable[str] = ()) -> None:
         make_key = self.cache.make_key
-        pipeline = self.client.get_client(write=True).pipeline()
+        pipeline = self.client.get_client(write=True).pipeline(transaction=True)
         for name, value in entries.items():
             pipeline.set(make_key(name), value, ex=ttl)
         doomed = [make_key(name) for name in delete]
@@ -94,9 +144,18 @@ class RedisEntries(Entries):
         pipeline.execute()
 
     def delete_many(self, names: Iterable[str]) -> None:
-        keys = [self.cache.make_key(name) for name in names]
-        if keys:
-            self.client.get_client(write=True).delete(*keys)
+        """Delete entries and tombstone generations, in one round trip."""
+        names = list(names)
+        if not names:
+            return
+        make_key = self.cache.make_key
+        pipeline = self.client.get_client(write=True).pipeline()
+        for name in names:
+            if is_generation(name):
+                pipeline.set(make_key(name), tombstone(), ex=TOMBSTONE_TTL)
+            else:
+                pipeline.delete(make_key(name))  # one key each: on a cluster, slots differ
+        pipeline.execute()
 
 
 _entries_of: weakref.WeakKeyDictionary[BaseCache, Entries] = weakref.WeakKeyDictionary()
@@ -113,10 +172,13 @@ def entries_for(conf: dict[str, Any] | None = None) -> Entries:
     return found
 
 
-def entry_name(kind: str, ref: object, conf: dict[str, Any] | None = None) -> str:
-    """``<CACHE_KEY_PREFIX>:<kind>:<ref>``: ``n`` generation, ``u`` user, ``s`` session."""
+def entry_name(kind: str, user: object, key: str = "",
+               conf: dict[str, Any] | None = None) -> str:
+    """``<CACHE_KEY_PREFIX>:{<user>}:<kind>``: ``n`` the user's generation, ``u`` the user;
+    ``...:s:<key>`` a session of theirs (``key``: ``tokens.digest_key``)."""
     conf = wxlogin_settings.user_settings if conf is None else conf
-    return f"{conf.get('CACHE_KEY_PREFIX', DEFAULTS['CACHE_KEY_PREFIX'])}:{kind}:{ref}"
+    name = f"{conf.get('CACHE_KEY_PREFIX', DEFAULTS['CACHE_KEY_PREFIX'])}:{{{user}}}:{kind}"
+    return f"{name}:{key}" if key else name
 
 
 def cache_failed(exc: Exception) -> None:
@@ -124,8 +186,9 @@ def cache_failed(exc: Exception) -> None:
     warn_unavailable(logger, "Session cache", exc)
 
 
-def delete_or_retry_later(entries: Entries, names: Iterable[str]) -> None:
-    """Delete entries now, or remember them and retry before this process's next cache read."""
+def delete_or_retry_later(entries: Entries, names: Iterable[str]) -> bool:
+    """Delete entries now, or remember them and retry before this process's next cache read;
+    whether they are gone."""
     names = set(names) | pending_deletes
     try:
         check_cache()
@@ -133,8 +196,9 @@ def delete_or_retry_later(entries: Entries, names: Iterable[str]) -> None:
     except Exception as exc:
         pending_deletes.update(names)
         cache_failed(exc)
-    else:
-        pending_deletes.difference_update(names)
+        return False
+    pending_deletes.difference_update(names)
+    return True
 
 
 def read_entries(entries: Entries, names: list[str], conf: dict[str, Any] | None = None

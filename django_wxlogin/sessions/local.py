@@ -105,7 +105,7 @@ class Layer:
         self.alive_at = 0.0  # Redis answered at or after this moment (monotonic)
         self.ping_at: float | None = None  # when the unanswered PING was sent
         self.retry_at = 0.0
-        self.reported_at = 0.0
+        self.reported_at = time.monotonic()  # the first report after one interval
 
     # --- the tracking connection ------------------------------------------------------------
 
@@ -229,7 +229,7 @@ class Layer:
                 self.counts["misses"] += 1
                 return None, None
             entries = self.entries
-            if self._fresh(conf) and all(key in entries for key in keys):
+            if all(key in entries for key in keys) and self._fresh(conf):
                 for key in keys:
                     entries.move_to_end(key)
                 self.counts["hits"] += 1

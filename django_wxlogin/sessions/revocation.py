@@ -3,7 +3,8 @@
 Every revocation marks rows revoked in the database (the truth), and after the transaction
 commits deletes the sessions' cache entries and their users' generations, so every other entry
 of those users stops being trusted too, then sends ``session_revoked``. A delete that fails is
-retried before the process's next cache read (:mod:`.entries`).
+retried before the process's next cache read (:mod:`.entries`) and recorded for the other
+processes (:mod:`.outbox`).
 """
 
 from __future__ import annotations
@@ -11,14 +12,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.db import connections, router, transaction
+from django.db import connections, transaction
 from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
 from .. import signals
+from ..databases import primary
 from ..models import RevokeReason, WxSession
 from .batches import pk_batches
-from .entries import delete_or_retry_later, entries_for, entry_name
+from .entries import entry_name
+from .outbox import deliver
 from .tokens import digest_key
 
 
@@ -34,8 +37,8 @@ def _revoke_live_sessions_of(user_pk: object, appid: str) -> list[tuple[int, Any
     of the backend's mini programs leaves them be) in the database; their (pk, user, digest).
     One ``UPDATE ... RETURNING`` where the database has it (a login's query budget): the very
     statement ``QuerySet.update()`` would run, plus ``RETURNING``."""
-    live = WxSession.objects.live().filter(user_id=user_pk, appid=appid)
-    alias = router.db_for_write(WxSession)
+    alias = primary(WxSession)
+    live = WxSession.objects.using(alias).live().filter(user_id=user_pk, appid=appid)
     if not _supports_update_returning(alias):
         return _mark_revoked(live, RevokeReason.SINGLE_SESSION)
     query = live.query.chain(UpdateQuery)
@@ -62,10 +65,13 @@ def revoke_replaced_sessions(user_pk: object, appid: str) -> list[str]:
 
 
 def _mark_revoked(queryset: Any, reason: str) -> list[tuple[int, Any, str]]:
-    """Mark the queryset's live sessions revoked in the database; their (pk, user, digest)."""
-    rows = list(queryset.filter(revoked_at__isnull=True).values_list("pk", "user_id", "digest"))
+    """Mark the queryset's live sessions revoked in the database; their (pk, user, digest).
+    Which ones are live is the primary's answer: a replica may not have them yet."""
+    alias = primary(WxSession)
+    rows = list(queryset.using(alias).filter(revoked_at__isnull=True)
+                .values_list("pk", "user_id", "digest"))
     if rows:
-        WxSession.objects.filter(pk__in=[pk for pk, _, _ in rows],
+        WxSession.objects.using(alias).filter(pk__in=[pk for pk, _, _ in rows],
                                  revoked_at__isnull=True).update(
             revoked_at=timezone.now(), revoke_reason=reason
         )
@@ -77,9 +83,9 @@ def _revoke_rows(queryset: Any, reason: str) -> list[str]:
     users' generations. Their digests."""
     rows = _mark_revoked(queryset, reason)
     if rows:
-        names = [entry_name("s", digest_key(d)) for _, _, d in rows] + \
+        names = [entry_name("s", u, digest_key(d)) for _, u, d in rows] + \
             [entry_name(kind, u) for u in {u for _, u, _ in rows} for kind in ("n", "u")]
-        transaction.on_commit(lambda: delete_or_retry_later(entries_for(), names))
+        transaction.on_commit(lambda: deliver(names))
         _announce(rows, reason)
     return [d for _, _, d in rows]
 
@@ -116,7 +122,8 @@ def revoke_batched(queryset: Any, reason: str, *, batch_size: int = 5000,
     with each batch's count.
     """
     total = 0
-    for pks in pk_batches(queryset.filter(revoked_at__isnull=True), batch_size):
+    live = queryset.using(primary(WxSession)).filter(revoked_at__isnull=True)
+    for pks in pk_batches(live, batch_size):
         with transaction.atomic():
             count = revoke_sessions(WxSession.objects.filter(pk__in=pks), reason)
         total += count
@@ -129,4 +136,4 @@ def forget_user(user_pk: object) -> None:
     """Void the user's cache entries once the transaction commits (the user was saved or
     deleted), so ``is_active`` and deletions take effect on the next request."""
     names = [entry_name("n", user_pk), entry_name("u", user_pk)]
-    transaction.on_commit(lambda: delete_or_retry_later(entries_for(), names))
+    transaction.on_commit(lambda: deliver(names))

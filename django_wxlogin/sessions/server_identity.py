@@ -4,7 +4,9 @@ Redis gives every start a new ``run_id``. A session cache entry is trusted only 
 run_id it was written under, so a Redis restarted from an older snapshot (which may hold
 sessions revoked since) is told apart without asking the database on every request. A restart
 drops every connection, and each new connection learns the run_id through redis-py's
-``redis_connect_func`` hook, so the hot path pays nothing for it.
+``redis_connect_func`` hook, so the hot path pays nothing for it. On a Redis Cluster each node
+has its own run_id: the one that counts is that of the master holding the key, so a failover
+of that master or a restart of that node is told apart the same way.
 """
 
 from __future__ import annotations
@@ -12,8 +14,6 @@ from __future__ import annotations
 import re
 import weakref
 from typing import Any
-
-from django.core.cache.backends.base import BaseCache
 
 _RUN_ID = re.compile(rb"run_id:([0-9a-f]+)")
 # connection pool -> run_id of the server its newest connection reached
@@ -60,17 +60,12 @@ def _install(pool: Any) -> None:
         connection.redis_connect_func = hook
 
 
-def run_id(cache: BaseCache) -> str:
-    """The run_id of the cache's Redis server ("" for caches that are not django-redis)."""
-    get_client = getattr(getattr(cache, "client", None), "get_client", None)
-    if get_client is None:
-        return ""
-    return client_run_id(get_client(write=True))
-
-
-def client_run_id(client: Any) -> str:
-    """The run_id of the server a redis-py client talks to: a dict lookup once its pool is
-    known (the session store asks on every request, with the client it already holds)."""
+def client_run_id(client: Any, key: str | bytes | None = None) -> str:
+    """The run_id of the server a redis-py client talks to, on a cluster (``RedisCluster``)
+    the master that serves ``key`` now: a dict lookup once its pool is known (the session
+    store asks on every request, with the client it already holds)."""
+    if hasattr(client, "get_node_from_key"):
+        client = client.get_redis_connection(client.get_node_from_key(key))
     pool = client.connection_pool
     known = _run_ids.get(pool)
     if known is None:

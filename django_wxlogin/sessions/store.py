@@ -3,12 +3,16 @@
 A warm request reads a session's three cache entries (the user's generation ``n``, the user
 ``u`` and the session ``s``; their bytes: :mod:`.codec`) in one round trip (:mod:`.entries`)
 and trusts them only when their nonces agree and ``n`` was written under the Redis run_id this
-process sees now. Revoking a session, or saving or deleting its user, deletes ``n`` after the
-database commits (:mod:`.revocation`; a login that revokes replaces it with a new generation in
-the write that stores the new session), which voids every entry of that user at once; a refill
-fixes ``n`` *before* it reads the database, so a revocation that lands during a refill always
-wins. A stale entry that outlives a failed delete or comes back with an older Redis snapshot is
-therefore never trusted again. Any cache failure falls back to the database.
+process sees now. Revoking a session, or saving or deleting its user, replaces ``n`` with a
+tombstone after the database commits (:mod:`.revocation`; a login that revokes replaces it with
+a new generation in the write that stores the new session), which voids every entry of that user
+at once. A cache miss writes nothing until the database has found a live session (a made-up
+token costs one query and no write), then refills in one compare-and-set that fails if ``n``
+changed since it was read before the database was asked: a revocation that lands during a
+refill always wins. A stale entry that outlives a failed delete or comes back with an older
+Redis snapshot is therefore never trusted again; one whose delete could not reach Redis is
+voided by the other processes within ``REVOCATION_SYNC_INTERVAL`` (:mod:`.outbox`). Any cache
+failure falls back to the database.
 
 ``request.user.password`` is a deferred field: the password hash never leaves the database.
 """
@@ -28,7 +32,8 @@ from rest_framework.exceptions import AuthenticationFailed
 
 from ..cache import check as check_cache
 from ..client_ip import client_ip
-from ..exceptions import InvalidToken, SessionExpired
+from ..databases import primary
+from ..exceptions import AccountDisabled, InvalidToken, SessionExpired
 from ..models import LoginMethod, WxSession
 from ..settings import DEFAULTS, wxlogin_settings
 from .codec import (
@@ -41,14 +46,8 @@ from .codec import (
     unpack_session,
     unpack_user,
 )
-from .entries import (
-    Entries,
-    cache_failed,
-    delete_or_retry_later,
-    entries_for,
-    entry_name,
-    read_entries,
-)
+from .entries import Entries, cache_failed, entries_for, entry_name, read_entries
+from .outbox import deliver, drain_if_due
 from .revocation import revoke_replaced_sessions
 from .tokens import digest_key, make_token, token_digest, token_digest_and_key, user_reference
 
@@ -112,12 +111,12 @@ def authenticate(token: str, conf: dict[str, Any] | None = None) -> tuple[Any, W
         raise InvalidToken()
     if conf is None:
         conf = wxlogin_settings.user_settings
+    drain_if_due()
     digest, key = token_digest_and_key(token)
-    prefix = conf.get("CACHE_KEY_PREFIX", DEFAULTS["CACHE_KEY_PREFIX"])
-    sname = f"{prefix}:s:{key}"
+    tagged = f"{conf.get('CACHE_KEY_PREFIX', DEFAULTS['CACHE_KEY_PREFIX'])}:{{{user_ref}}}:"
+    sname = f"{tagged}s:{key}"  # entry_name's names, spelled out on the hot path
     entries = entries_for(conf)
-    found, run_id = read_entries(entries,
-                                 [sname, f"{prefix}:n:{user_ref}", f"{prefix}:u:{user_ref}"], conf)
+    found, run_id = read_entries(entries, [sname, f"{tagged}n", f"{tagged}u"], conf)
     if found is None:
         return _authenticate_from_database(digest, user_ref, None, None, "", conf)
     entry, gen, cached_user = found
@@ -127,6 +126,8 @@ def authenticate(token: str, conf: dict[str, Any] | None = None) -> tuple[Any, W
         _check_lifetime(expires, last_seen, now, conf)
         db = router.db_for_read(WxSession)
         user = unpack_user(user_ref, cached_user[NONCE_LENGTH:], db)
+        if user is not None and not user.is_active:
+            raise UserInactive()
         if user is not None:
             session = loaded_instance(WxSession, fields, db)
             session.__dict__.update(user_id=user.pk, digest=digest)
@@ -137,35 +138,34 @@ def authenticate(token: str, conf: dict[str, Any] | None = None) -> tuple[Any, W
     return _authenticate_from_database(digest, user_ref, entries, gen, run_id, conf)
 
 
-def _current_generation(entries: Entries, nname: str, gen: bytes | None, run_id: str,
-                        ttl: int) -> str | None:
-    """The user's current nonce, made first if need be; None if the cache is failing."""
+def _refill(entries: Entries, user_ref: str, gen: bytes | None, run_id: str, row: WxSession,
+            sname: str, conf: dict[str, Any]) -> str | None:
+    """Cache a session the database has just found live, under the user's generation as it
+    was read before the database was asked (``gen``); the nonce, or None when a revocation
+    changed the generation meanwhile (or the cache failed): then nothing is written."""
+    current = bool(gen) and gen[NONCE_LENGTH:] == run_id.encode()  # type: ignore[index]
+    nonce = gen[:NONCE_LENGTH].decode() if current else new_nonce()  # type: ignore[index]
     try:
-        if gen and gen[NONCE_LENGTH:] == run_id.encode():
-            return gen[:NONCE_LENGTH].decode()
-        nonce = new_nonce()
-        value = f"{nonce}{run_id}".encode()
-        if gen is None and not entries.add(nname, value, ttl):
-            gen = entries.get(nname)
-            if gen and gen[NONCE_LENGTH:] == run_id.encode():
-                return gen[:NONCE_LENGTH].decode()
-        entries.set_many({nname: value}, ttl)
-        return nonce
+        new = None if current else f"{nonce}{run_id}".encode()
+        written = entries.refill(
+            entry_name("n", user_ref, conf=conf), gen, new,
+            {sname: pack_session(nonce, row),
+             entry_name("u", user_ref, conf=conf): nonce.encode() + pack_user(row.user)},
+            _seconds_left(row), wxlogin_settings.token_ttl_seconds)
     except Exception as exc:
         cache_failed(exc)
         return None
+    return nonce if written else None
 
 
 def _authenticate_from_database(digest: str, user_ref: str, entries: Entries | None,
                                 gen: bytes | None, run_id: str,
                                 conf: dict[str, Any]) -> tuple[Any, WxSession]:
     """``authenticate`` on a cache miss: the database decides, then the entries are refilled
-    under the user's generation (fixed before the read, see the module's docstring)."""
-    nonce = None
-    if entries is not None:
-        nonce = _current_generation(entries, entry_name("n", user_ref, conf), gen, run_id,
-                                    wxlogin_settings.token_ttl_seconds)
-    row = WxSession.objects.select_related("user").filter(digest=digest).first()
+    (see the module's docstring). The primary decides: a replica may not have the session
+    yet, or its revocation."""
+    row = (WxSession.objects.using(primary(WxSession)).select_related("user")
+           .filter(digest=digest).first())
     if row is None or str(row.user_id) != user_ref:
         raise InvalidToken()
     if row.revoked_at is not None:
@@ -174,16 +174,8 @@ def _authenticate_from_database(digest: str, user_ref: str, entries: Entries | N
     _check_lifetime(to_timestamp(row.expires_at), last_seen, now, conf)
     if not row.user.is_active:
         raise UserInactive()
-    sname = entry_name("s", digest_key(digest), conf)
-    if nonce is not None:
-        try:
-            entries.set_many({
-                sname: pack_session(nonce, row),
-                entry_name("u", user_ref, conf): nonce.encode() + pack_user(row.user),
-            }, _seconds_left(row))
-        except Exception as exc:
-            cache_failed(exc)
-            nonce = None
+    sname = entry_name("s", user_ref, digest_key(digest), conf)
+    nonce = None if entries is None else _refill(entries, user_ref, gen, run_id, row, sname, conf)
     if now - last_seen >= conf.get("LAST_SEEN_INTERVAL", DEFAULTS["LAST_SEEN_INTERVAL"]):
         _record_last_seen(entries, sname, nonce, row, now)
     return row.user, row
@@ -201,8 +193,12 @@ def issue(user: Any, *, request: Any = None, appid: str = "",
     is returned here and nowhere else.
 
     Call it inside ``transaction.atomic()`` with the user's row locked (``select_for_update``),
-    so that concurrent logins under ``SINGLE_SESSION`` leave exactly one live session.
+    so that concurrent logins under ``SINGLE_SESSION`` leave exactly one live session. Every
+    way in comes here, so an inactive user is refused here (``403 user_inactive``): the
+    transaction rolls back, and nothing is created or cached.
     """
+    if not user.is_active:
+        raise AccountDisabled()
     replaced: list[str] = []
     if wxlogin_settings.SINGLE_SESSION:
         replaced = revoke_replaced_sessions(user.pk, appid)
@@ -222,15 +218,16 @@ def _cache_login(row: WxSession, replaced: list[str]) -> None:
     """One pipelined write: a new generation for the user, the user and the session, and the
     deletion of the sessions this login revoked (by digest)."""
     entries = entries_for()
-    doomed = [entry_name("s", digest_key(d)) for d in replaced]
+    doomed = [entry_name("s", row.user_id, digest_key(d)) for d in replaced]
+    generation = entry_name("n", row.user_id)
     try:
         check_cache()
         nonce = new_nonce()
         entries.set_many({
-            entry_name("n", row.user_id): f"{nonce}{entries.run_id()}".encode(),
+            generation: f"{nonce}{entries.run_id(generation)}".encode(),
             entry_name("u", row.user_id): nonce.encode() + pack_user(row.user),
-            entry_name("s", digest_key(row.digest)): pack_session(nonce, row),
+            entry_name("s", row.user_id, digest_key(row.digest)): pack_session(nonce, row),
         }, wxlogin_settings.token_ttl_seconds, delete=doomed)
     except Exception as exc:
         cache_failed(exc)
-        delete_or_retry_later(entries, [entry_name("n", row.user_id), *doomed])
+        deliver([generation, *doomed])

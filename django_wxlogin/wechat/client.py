@@ -8,11 +8,13 @@ error raised here carries the URL.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import threading
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -25,6 +27,19 @@ from .redaction import install_log_redaction
 logger = logging.getLogger("django_wxlogin.wechat")
 
 _local = threading.local()
+
+
+def is_loopback_url(url: str) -> bool:
+    """Whether ``url`` points at this machine: where the fake WeChat, or a stand-in, listens
+    (never the real WeChat; see the system check wxlogin.E023)."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
 
 
 def http_session() -> requests.Session:

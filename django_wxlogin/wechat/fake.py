@@ -60,7 +60,7 @@ import threading
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -121,6 +121,8 @@ class _Server(ThreadingHTTPServer):
 class FakeWeChat:
     """``with FakeWeChat(apps={"wx123": "secret"}) as fake: fake.url`` (apps=None: any app)."""
 
+    serving: ClassVar[set[str]] = set()  # the URLs of those running in this process (wxlogin.E023)
+
     def __init__(self, apps: dict[str, str] | None = None, host: str = "127.0.0.1",
                  port: int = 0, access_token_ttl: int = 7200) -> None:
         self.apps = apps
@@ -145,9 +147,11 @@ class FakeWeChat:
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
                                         name="fake-wechat")
         self._thread.start()
+        FakeWeChat.serving.add(self.url)
         return self
 
     def stop(self) -> None:
+        FakeWeChat.serving.discard(self.url)
         self._server.shutdown()
         self._server.server_close()
 

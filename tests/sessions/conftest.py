@@ -41,10 +41,11 @@ def token_of(login: Callable[..., Any], user: str = "alice") -> str:
 
 
 def cache_keys(pattern: str) -> list[bytes]:
-    return get_redis_connection().keys(f"*wxlogin:{pattern}")
+    """The session cache's keys ``wxlogin:{<user>}:<pattern>`` of any user."""
+    return get_redis_connection().keys(f"*wxlogin:{{*}}:{pattern}")
 
 
 def raw_entries() -> dict[bytes, bytes]:
     """Every session cache entry (``n``, ``u`` and ``s``) by key."""
     connection = get_redis_connection()
-    return {key: connection.get(key) for key in cache_keys("[snu]:*")}
+    return {key: connection.get(key) for key in cache_keys("[snu]*")}

@@ -23,7 +23,7 @@ def test_a_session_costs_at_most_300_bytes_of_redis_and_the_password_hash_none()
     connection = get_redis_connection()
     (session_key,) = cache_keys("s:*")
     assert connection.memory_usage(session_key, samples=0) <= 300
-    (user_key,) = cache_keys("u:*")
+    (user_key,) = cache_keys("u")
     assert user.password.encode() not in connection.get(user_key)
 
 
@@ -50,7 +50,7 @@ def test_a_user_entry_from_another_user_model_layout_is_a_miss(django_assert_num
     login = wechat_login()
     store.authenticate(login.token)
     connection = get_redis_connection()
-    (user_key,) = cache_keys("u:*")
+    (user_key,) = cache_keys("u")
     value = connection.get(user_key)
     connection.set(user_key, value[:NONCE_LENGTH] + pickle.dumps((0, "old")))
     with django_assert_num_queries(1):

@@ -24,7 +24,7 @@ def test_a_failed_delete_is_retried_before_the_next_lookup(api, login, private_r
     time.sleep(1.3)
     assert api.get("/whoami/", **bearer(token)).status_code == 401
     assert not entries.pending_deletes
-    assert not private_redis.client().keys("*wxlogin:s:*")
+    assert not private_redis.client().keys("*wxlogin:{*}:s:*")
 
 
 def test_any_django_cache_works_through_the_cache_api(api, login, settings,

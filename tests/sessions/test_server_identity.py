@@ -17,7 +17,7 @@ def test_a_redis_restored_from_an_older_snapshot_is_not_trusted(api, login, priv
     assert api.post("/wx/logout/", **bearer(token)).status_code == 204
     private_redis.kill()
     private_redis.start()  # back from the snapshot: the revoked session's entries are there
-    assert len(private_redis.client().keys("*wxlogin:[snu]:*")) == 3
+    assert len(private_redis.client().keys("*wxlogin:{*}:[snu]*")) == 3
     response = api.get("/whoami/", **bearer(token))
     assert response.status_code == 401 and response.json()["code"] == "session_expired"
 

@@ -1,4 +1,5 @@
-"""Issuing and authenticating: the warm path's cost, cache misses, expiry, last seen."""
+"""Issuing and authenticating: the warm path's cost, cache misses (made-up tokens write nothing,
+a refill loses to a revocation), expiry, last seen."""
 
 from __future__ import annotations
 
@@ -12,9 +13,15 @@ from django_redis import get_redis_connection
 
 from django_wxlogin.models import WxSession
 from django_wxlogin.sessions import store
-from django_wxlogin.sessions.tokens import digest_key
+from django_wxlogin.sessions.entries import entries_for, entry_name, read_entries
+from django_wxlogin.sessions.tokens import (
+    digest_key,
+    make_token,
+    token_digest_and_key,
+    user_reference,
+)
 
-from ..conftest import bearer
+from ..conftest import bearer, manage
 from .conftest import cache_keys, token_of, wechat_login
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -69,7 +76,7 @@ def test_a_returning_login_costs_four_queries_and_one_cache_write(sent, statemen
     assert [s.split()[0] for s in statements] == ["SELECT", "UPDATE", *revoking, "INSERT"]
     assert sent == [["MULTI", "SET", "SET", "SET", "DEL", "EXEC"]]  # no INFO: run_id known
     assert not cache_keys(f"s:{digest_key(first.session.digest)}")  # the replaced session's entry
-    assert len(cache_keys("[snu]:*")) == 3
+    assert len(cache_keys("[snu]*")) == 3
     assert WxSession.objects.get(pk=first.session.pk).revoke_reason == "single_session"
     assert store.authenticate(second.token)[1].pk == second.session.pk
 
@@ -123,3 +130,57 @@ def test_a_warm_session_knows_how_it_was_opened(api, django_assert_num_queries):
     assert store.authenticate(token)[1].method == "password"  # from the database
     with django_assert_num_queries(0):
         assert store.authenticate(token)[1].method == "password"  # from the cache
+
+
+# Unproven tokens write nothing; a refill never outlives a revocation that lands during it.
+
+def _garbage(user_pk: object) -> str:
+    """A well-formed token of an existing user, with random bits that prove nothing."""
+    return make_token(user_pk)
+
+
+def test_a_thousand_made_up_tokens_write_nothing(api, login, django_assert_max_num_queries):
+    token = token_of(login)
+    user_pk = WxSession.objects.get().user_id
+    redis = get_redis_connection()
+    redis.delete(*redis.keys("*:n"))  # the case that used to write: no generation yet
+    keys = sorted(redis.keys("*"))
+    for _ in range(1000):
+        with django_assert_max_num_queries(1):
+            response = api.get("/whoami/", **bearer(_garbage(user_pk)))
+        assert response.status_code == 401 and response.json()["code"] == "invalid_token"
+    assert sorted(redis.keys("*")) == keys and redis.dbsize() == len(keys)
+    assert api.get("/whoami/", **bearer(token)).status_code == 200  # the real one refills
+
+
+def test_a_refill_writes_only_after_the_database_found_the_session(api, login, sent):
+    token = token_of(login)
+    get_redis_connection().flushdb()
+    sent.clear()
+    store.authenticate(token)
+    # One read, then one compare-and-set after the query: no write before the database.
+    assert sent[0] == ["MGET"] and sent[1:] in ([["EVALSHA"]], [["EVALSHA"], ["EVAL"]])
+
+
+@pytest.mark.parametrize("generation", ["absent", "present"])
+def test_a_revocation_during_a_refill_wins(api, login, generation):
+    """A refill has read the cache and found the session live in the database; a logout from
+    another process commits before the refill writes. The refill must write nothing."""
+    token = token_of(login)
+    redis = get_redis_connection()
+    if generation == "absent":
+        redis.flushdb()
+    else:
+        redis.delete(*redis.keys("*:s:*"))
+    user_ref = user_reference(token)
+    digest, key = token_digest_and_key(token)
+    entries = entries_for()
+    sname = entry_name("s", user_ref, key)
+    (_, gen, _), run_id = read_entries(
+        entries, [sname, entry_name("n", user_ref), entry_name("u", user_ref)])
+    row = WxSession.objects.select_related("user").get(digest=digest)  # found live
+    revoked = manage("wxlogin_revoke", "--user", str(row.user_id))  # another process
+    assert revoked.returncode == 0, revoked.stderr
+    assert store._refill(entries, user_ref, gen, run_id, row, sname, {}) is None
+    response = api.get("/whoami/", **bearer(token))
+    assert response.status_code == 401 and response.json()["code"] == "session_expired"

@@ -11,9 +11,12 @@ from django.db.models import Count
 
 from ...checks import PER_PROCESS_CACHES
 from ...models import RevokeReason
+from ...sessions import outbox
 from ...sessions.revocation import revoke_batched
 from ...settings import wxlogin_settings
 from ..base import SessionCommand, add_batch_size_argument, plural, progress_bar
+
+EXIT_CACHE_NOT_REACHED = 2
 
 
 class Command(SessionCommand):
@@ -39,12 +42,19 @@ class Command(SessionCommand):
         found = sessions.aggregate(sessions=Count("pk"), users=Count("user", distinct=True))
         if options["all"] and options["interactive"] and found["sessions"]:
             self._confirm(found, options.get("stdin") or sys.stdin)
+        undelivered = outbox.undelivered()
         with progress_bar(self, found["sessions"]) as bar:
             revoked = revoke_batched(sessions, RevokeReason.COMMAND,
                                            batch_size=options["batch_size"],
                                            progress=bar.update)
         self.stdout.write(f"Revoked {plural(revoked, 'session')} "
                           f"of {plural(found['users'], 'user')}.")
+        if outbox.undelivered() > undelivered:
+            raise CommandError(
+                "The cache could not be reached: the sessions are revoked in the database, and "
+                "running servers will stop accepting them within REVOCATION_SYNC_INTERVAL "
+                f"({wxlogin_settings.REVOCATION_SYNC_INTERVAL} s) once they reach it. Check "
+                "this process's CACHES (REDIS_URL).", returncode=EXIT_CACHE_NOT_REACHED)
         backend = settings.CACHES.get(wxlogin_settings.CACHE_ALIAS, {}).get("BACKEND")
         if revoked and backend in PER_PROCESS_CACHES:
             self.stderr.write(self.style.WARNING(

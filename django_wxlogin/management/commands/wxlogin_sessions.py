@@ -1,6 +1,7 @@
 """List sessions for operators (a table) and scripts (``--json``), streamed in bounded memory.
 
-Only the first characters of a token digest are ever printed.
+Only the first characters of a token digest are ever printed, and no character a client chose
+(a user agent, a username) reaches the terminal unescaped.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from django.core.management.base import CommandParser
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import OuterRef, Subquery
 
+from ...audit import clean
 from ...models import WxUser
 from ..base import SessionCommand, local_minute
 
@@ -19,6 +21,13 @@ COLUMNS = (("ID", 8), ("DIGEST", 9), ("USER", 28), ("OPENID", 30), ("APPID", 20)
            ("METHOD", 8), ("CREATED", 16), ("EXPIRES", 16), ("LAST SEEN", 16), ("IP", 15),
            ("USER AGENT", 0))
 USER_AGENT_SHOWN = 60
+
+
+def _json(data: dict[str, Any]) -> str:
+    """One JSON object on one line: Chinese as it is, every character that is not printable as
+    a JSON escape (json.dumps leaves DEL, C1 controls and bidi overrides raw)."""
+    text = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False)
+    return "".join(c if c.isprintable() else json.dumps(c)[1:-1] for c in text)
 
 
 class Command(SessionCommand):
@@ -44,7 +53,7 @@ class Command(SessionCommand):
         separator = "\n"
         self.stdout.write("[", ending="")
         for session in sessions:
-            self.stdout.write(separator + json.dumps({
+            self.stdout.write(separator + _json({
                 "id": session.pk,
                 "digest_prefix": session.digest_prefix,
                 "user_id": session.user_id,
@@ -57,7 +66,7 @@ class Command(SessionCommand):
                 "last_seen_at": session.last_seen_at,
                 "ip_address": session.ip_address,
                 "user_agent": session.user_agent,
-            }, cls=DjangoJSONEncoder, ensure_ascii=False), ending="")
+            }), ending="")
             separator = ",\n"
         self.stdout.write("\n]")
 
@@ -79,5 +88,5 @@ class Command(SessionCommand):
 
     def _row(self, values: list[str]) -> None:
         self.stdout.write("  ".join(
-            value.ljust(width) for value, (_, width) in zip(values, COLUMNS, strict=True)
+            clean(value).ljust(width) for value, (_, width) in zip(values, COLUMNS, strict=True)
         ).rstrip())
