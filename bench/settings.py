@@ -52,6 +52,7 @@ WXLOGIN = {
     # The fake WeChat's URL is set by bench/run.py once it listens.
     "API_BASE_URL": os.environ.get("WXLOGIN_API_BASE_URL", "http://127.0.0.1:9"),
     "LOGIN_RATE": None,  # the benchmark logs in from one address many times a second
+    "LOCAL_CACHE": True,  # the default; bench/urls.py turns it off per request for one scheme
 }
 REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -1,6 +1,9 @@
 """One tiny authenticated view per authentication scheme, one without authentication that
 makes a single Redis GET (the floor), and the package's own URLs for logins."""
 
+from typing import Any
+
+from django.conf import settings
 from django.core.cache import cache
 from django.urls import include, path
 from knox.auth import TokenAuthentication as KnoxTokenAuthentication
@@ -16,8 +19,23 @@ from rest_framework_simplejwt.authentication import (
 
 from django_wxlogin.authentication import WxTokenAuthentication
 
+
+class WxTokenAuthenticationFromRedis(WxTokenAuthentication):
+    """django-wxlogin with ``LOCAL_CACHE`` off for this request: one ``MGET`` per request, as
+    before the in-process layer (one process serves both)."""
+
+    def authenticate(self, request: Request) -> Any:
+        conf = settings.WXLOGIN
+        conf["LOCAL_CACHE"] = False
+        try:
+            return super().authenticate(request)
+        finally:
+            conf["LOCAL_CACHE"] = True
+
+
 SCHEMES = {
     "wxlogin": WxTokenAuthentication,
+    "wxlogin_redis": WxTokenAuthenticationFromRedis,
     "drf_token": TokenAuthentication,
     "knox": KnoxTokenAuthentication,
     "simplejwt": JWTAuthentication,

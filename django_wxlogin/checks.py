@@ -162,6 +162,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
             "most 300.", hint="A few seconds: the longest a revocation made without Redis may "
             "take to reach every server.", id="wxlogin.E025"))
     messages.extend(_check_rates())
+    messages.extend(_check_local_cache())
     messages.extend(_check_scale(caches.get(alias, {})))
     messages.extend(_check_openapi())
     messages.extend(_check_accounts())
@@ -239,6 +240,30 @@ def _check_accounts() -> list[Any]:
     if isinstance(prefix, bool) or not isinstance(prefix, int) or not 1 <= prefix <= 128:
         messages.append(Error("WXLOGIN['THROTTLE_IPV6_PREFIX'] must be 1 to 128 bits.",
                               hint="64: one subscriber's network.", id="wxlogin.E024"))
+    return messages
+
+
+def _positive(value: Any, *, whole: bool) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int if whole else int | float):
+        return False
+    return value > 0
+
+
+def _check_local_cache() -> list[Any]:
+    """The in-process layer of the session cache (``sessions/local.py``)."""
+    messages: list[Any] = []
+    if not isinstance(wxlogin_settings.LOCAL_CACHE, bool):
+        messages.append(Error("WXLOGIN['LOCAL_CACHE'] must be True or False.", id="wxlogin.E030"))
+    for name, example in (("LOCAL_CACHE_MAX_ENTRIES", "50000"),
+                          ("LOCAL_CACHE_MAX_BYTES", "16 * 1024 * 1024")):
+        if not _positive(wxlogin_settings.get(name), whole=True):
+            messages.append(Error(f"WXLOGIN[{name!r}] must be a positive integer.",
+                                  hint=f"e.g. {example}; turn the layer off with LOCAL_CACHE.",
+                                  id="wxlogin.E031"))
+    if not _positive(wxlogin_settings.LOCAL_CACHE_HEARTBEAT, whole=False):
+        messages.append(Error("WXLOGIN['LOCAL_CACHE_HEARTBEAT'] must be a positive number of "
+                              "seconds.", hint="Keep it below Sentinel's down-after-milliseconds.",
+                              id="wxlogin.E032"))
     return messages
 
 

@@ -41,6 +41,18 @@ DEFAULTS: dict[str, Any] = {
     # After a cache failure, each process leaves the cache alone this many seconds (serving
     # from the database meanwhile): one timeout per interval instead of several per request.
     "CACHE_RETRY_AFTER": 5,
+    # Each worker process keeps the session entries it read in memory, and Redis tells it
+    # (CLIENT TRACKING) the moment any of them changes: a warm request makes no round trip.
+    # False: every request reads Redis. Turns itself off on Redis Cluster, sharded clients and
+    # other caches.
+    "LOCAL_CACHE": True,
+    # Its bound per process: entries (a session is three, its user's two shared by the user's
+    # sessions) and bytes (keys, values and bookkeeping); least recently used go first.
+    "LOCAL_CACHE_MAX_ENTRIES": 50_000,
+    "LOCAL_CACHE_MAX_BYTES": 16 * 1024 * 1024,
+    # Seconds within which Redis must have answered a ping on the tracking connection for a
+    # worker to serve from memory; keep it below Sentinel's down-after-milliseconds.
+    "LOCAL_CACHE_HEARTBEAT": 1.0,
     # Revocations whose process could not reach Redis are recorded in the database; each
     # process that can reach it applies them, checking at most once per this many seconds:
     # the longest such a revoked token may still be accepted.

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import os
 import re
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -141,6 +145,24 @@ def run_together(count: int, task: Callable[[], Any]) -> list[Any]:
     return results
 
 
+_SCHEMES = {"postgresql": "postgres", "mysql": "mysql"}
+
+
+def database_url() -> str:
+    """This test's database as ``TEST_DATABASE_URL`` names it, for processes of its own."""
+    db = connection.settings_dict
+    return f"{_SCHEMES[connection.vendor]}://{db['USER']}:{db['PASSWORD'] or ''}@" \
+        f"{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    """Run a command in a real process against this test's database (and the cache named by
+    ``TEST_REDIS_URL`` in ``env``, if given), as an operator would."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings",
+           "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+           "TEST_DATABASE_URL": database_url(), **env}
+    return subprocess.run([sys.executable, "-m", "django", *args], env=env, text=True,
+                          capture_output=True, timeout=60, check=False)
 @pytest.fixture(scope="session")
 def redis_cluster(tmp_path_factory: Any) -> Iterator[RedisClusterNodes]:
     """A 3-master Redis Cluster with a replica per master, shared by the tests that need one

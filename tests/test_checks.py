@@ -193,6 +193,16 @@ def test_cache_retry_after(settings, good):
         assert _only(settings, **good, CACHE_RETRY_AFTER=bad) == ["wxlogin.E020"], bad
 
 
+def test_local_cache(settings, good):
+    assert _only(settings, **good, LOCAL_CACHE=False, LOCAL_CACHE_MAX_ENTRIES=1,
+                 LOCAL_CACHE_MAX_BYTES=4096, LOCAL_CACHE_HEARTBEAT=0.25) == []
+    for bad in ("yes", 1, None):
+        assert _only(settings, **good, LOCAL_CACHE=bad) == ["wxlogin.E030"], bad
+    for name in ("LOCAL_CACHE_MAX_ENTRIES", "LOCAL_CACHE_MAX_BYTES"):
+        for bad in (0, -5, 1.5, "100", True):
+            assert _only(settings, **good, **{name: bad}) == ["wxlogin.E031"], (name, bad)
+    for bad in (0, -1, "1", None, False):
+        assert _only(settings, **good, LOCAL_CACHE_HEARTBEAT=bad) == ["wxlogin.E032"], bad
 # Read replicas and Redis Cluster.
 
 def test_primary_database_must_name_a_database(settings, good):

@@ -6,11 +6,8 @@ import io
 import json
 import os
 import re
-import subprocess
-import sys
 from datetime import timedelta
 from datetime import timezone as dt_timezone
-from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -24,7 +21,7 @@ from django_wxlogin.sessions import store
 from django_wxlogin.sessions.tokens import make_token, token_digest
 from django_wxlogin.wechat.fake import openid_for, unionid_for
 
-from .conftest import bearer
+from .conftest import bearer, manage
 
 pytestmark = pytest.mark.django_db(transaction=True)
 APPID = "wxtestapp0000001"
@@ -206,29 +203,15 @@ def test_progress_bar_only_on_a_terminal(tokens, capsys):
     assert "2/2" in capsys.readouterr().err
 
 
-_SCHEMES = {"postgresql": "postgres", "mysql": "mysql"}
-
-
-def _manage(*args: str) -> subprocess.CompletedProcess:
-    """Run a command in a real process against this test's database, as an operator would."""
-    db = connection.settings_dict
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings",
-           "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
-           "TEST_DATABASE_URL": f"{_SCHEMES[connection.vendor]}://{db['USER']}:"
-                                f"{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"}
-    return subprocess.run([sys.executable, "-m", "django", *args], env=env, text=True,
-                          capture_output=True, timeout=60, check=False)
-
-
 def test_errors_exit_non_zero_without_a_traceback(tokens):
-    unknown = _manage("wxlogin_revoke", "--openid", "o-nobody")
+    unknown = manage("wxlogin_revoke", "--openid", "o-nobody")
     assert unknown.returncode == 1
     assert unknown.stderr == "CommandError: No WeChat user has the openid 'o-nobody'.\n"
-    nothing = _manage("wxlogin_revoke")
+    nothing = manage("wxlogin_revoke")
     assert nothing.returncode == 1 and "Traceback" not in nothing.stderr
     assert "Name the sessions to revoke" in nothing.stderr
 
-    done = _manage("wxlogin_revoke", "--openid", openid_for(APPID, "bob"))
+    done = manage("wxlogin_revoke", "--openid", openid_for(APPID, "bob"))
     assert (done.returncode, done.stdout, done.stderr) == \
         (0, "Revoked 1 session of 1 user.\n", "")
     assert not WxSession.objects.live().filter(user=user_of("bob")).exists()

@@ -49,6 +49,9 @@ def test_the_primary_killed_under_load(deployment):
     new_primary = redis_at(group.replica)
     new_primary.execute_command("CONFIG", "RESETSTAT")
     assert [status(app.url, token) for _ in range(5)] == [200] * 5
-    assert new_primary.info("commandstats")["cmdstat_mget"]["calls"] == 5
+    # Reads reach the new primary; after each worker's first, its in-process cache (tracking
+    # the new primary) may answer instead.
+    assert 1 <= new_primary.info("commandstats")["cmdstat_mget"]["calls"] <= 5
+    assert new_primary.client_list(_type="pubsub")  # the workers' tracking connections
     response = requests.post(app.url + "/wx/logout/", headers=bearer(token), timeout=TIMEOUT)
     assert response.status_code == 204 and status(app.url, token) == 401

@@ -7,8 +7,7 @@ import pytest
 
 from django_wxlogin.models import RevokeReason, WxSession
 
-from .conftest import bearer
-from .test_commands import _manage
+from .conftest import bearer, manage
 
 pytestmark = pytest.mark.django_db(transaction=True)
 OLD, NEW = "correct horse battery staple", "a new passphrase, 2030"
@@ -32,7 +31,7 @@ def _statuses(api, tokens) -> list[int]:
 def test_set_password_and_save_in_another_process_ends_every_session(api, member):
     tokens = _tokens(api)
     assert _statuses(api, tokens) == [200, 200]  # and cached on this side
-    changed = _manage("shell", "-c", "from django.contrib.auth.models import User; "
+    changed = manage("shell", "-c", "from django.contrib.auth.models import User; "
                       f"u = User.objects.get(username='member'); u.set_password({NEW!r}); u.save()")
     assert changed.returncode == 0, changed.stderr
     assert _statuses(api, tokens) == [401, 401]

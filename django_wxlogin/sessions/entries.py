@@ -31,7 +31,7 @@ from django_redis.client import ShardClient
 from ..cache import check as check_cache
 from ..cache import warn_unavailable
 from ..settings import DEFAULTS, wxlogin_settings
-from . import server_identity
+from . import local, server_identity
 
 logger = logging.getLogger("django_wxlogin.store")
 
@@ -201,15 +201,20 @@ def delete_or_retry_later(entries: Entries, names: Iterable[str]) -> bool:
     return True
 
 
-def read_entries(entries: Entries, names: list[str]) -> tuple[list[bytes | None] | None, str]:
+def read_entries(entries: Entries, names: list[str], conf: dict[str, Any] | None = None
+                 ) -> tuple[list[bytes | None] | None, str]:
     """The cached values and the Redis run_id, or (None, "") when the cache is down or a
-    remembered delete still fails."""
+    remembered delete still fails; on django-redis through this process's memory
+    (:mod:`.local`)."""
     try:
         check_cache()
         if pending_deletes:
             delete_or_retry_later(entries, ())
             if pending_deletes:
                 return None, ""
+        if isinstance(entries, RedisEntries):
+            return local.read(entries, names, wxlogin_settings.user_settings if conf is None
+                              else conf)
         return entries.read(names)
     except Exception as exc:
         cache_failed(exc)

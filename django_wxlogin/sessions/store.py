@@ -117,7 +117,7 @@ def authenticate(token: str, conf: dict[str, Any] | None = None) -> tuple[Any, W
     tagged = f"{conf.get('CACHE_KEY_PREFIX', DEFAULTS['CACHE_KEY_PREFIX'])}:{{{user_ref}}}:"
     sname = f"{tagged}s:{key}"  # entry_name's names, spelled out on the hot path
     entries = entries_for(conf)
-    found, run_id = read_entries(entries, [sname, f"{tagged}n", f"{tagged}u"])
+    found, run_id = read_entries(entries, [sname, f"{tagged}n", f"{tagged}u"], conf)
     if found is None:
         return _authenticate_from_database(digest, user_ref, None, None, "", conf)
     entry, gen, cached_user = found

@@ -21,15 +21,16 @@ from django_wxlogin.sessions.tokens import (
     user_reference,
 )
 
-from ..conftest import bearer
-from ..test_commands import _manage
+from ..conftest import bearer, manage
 from .conftest import cache_keys, token_of, wechat_login
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_a_warm_request_costs_one_round_trip_and_no_query(
-        api, login, sent, django_assert_num_queries):
+        api, login, sent, settings, django_assert_num_queries):
+    """From Redis (the in-process layer off: tests/sessions/test_local.py)."""
+    settings.WXLOGIN = {**settings.WXLOGIN, "LOCAL_CACHE": False}
     token = token_of(login)
     api.get("/whoami/", **bearer(token))  # warm
     sent.clear()
@@ -53,7 +54,7 @@ def test_a_cold_cache_falls_back_to_the_database_and_refills(
 
 def test_the_warm_path_reads_three_keys_however_many_sessions_a_user_has(
         settings, sent, django_assert_num_queries):
-    settings.WXLOGIN = {**settings.WXLOGIN, "SINGLE_SESSION": False}
+    settings.WXLOGIN = {**settings.WXLOGIN, "SINGLE_SESSION": False, "LOCAL_CACHE": False}
     tokens = [wechat_login().token for _ in range(20)]
     for token in tokens:
         store.authenticate(token)
@@ -178,7 +179,7 @@ def test_a_revocation_during_a_refill_wins(api, login, generation):
     (_, gen, _), run_id = read_entries(
         entries, [sname, entry_name("n", user_ref), entry_name("u", user_ref)])
     row = WxSession.objects.select_related("user").get(digest=digest)  # found live
-    revoked = _manage("wxlogin_revoke", "--user", str(row.user_id))  # another process
+    revoked = manage("wxlogin_revoke", "--user", str(row.user_id))  # another process
     assert revoked.returncode == 0, revoked.stderr
     assert store._refill(entries, user_ref, gen, run_id, row, sname, {}) is None
     response = api.get("/whoami/", **bearer(token))
