@@ -89,7 +89,10 @@ class Layer:
     """
 
     def __init__(self, pool: Any, prefix: str) -> None:
-        kwargs = {k: v for k, v in pool.connection_kwargs.items() if k != "redis_connect_func"}
+        # The server's address and credentials, without the pool's hooks; redis-py 8's
+        # maintenance notifications need RESP3, which would swallow the invalidations.
+        kwargs = {k: v for k, v in pool.connection_kwargs.items()
+                  if k != "redis_connect_func" and not k.startswith("maint_notifications")}
         kwargs["protocol"] = 2  # invalidations as pub/sub messages on every redis-py version
         connection_class = pool.connection_class  # not the pool: it keys the layer, weakly
         self._connect_new: Callable[[], Any] = lambda: connection_class(**kwargs)
