@@ -68,6 +68,8 @@ DATABASES = {"default": dj_database_url.parse(
     os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'example.sqlite3'}"),
     conn_max_age=60,
 )}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":
+    DATABASES["default"]["OPTIONS"] = {"charset": "utf8mb4"}  # emoji nicknames: 4 bytes a character
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:

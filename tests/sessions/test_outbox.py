@@ -1,4 +1,4 @@
-"""Revocations hold everywhere: two gunicorn instances share PostgreSQL and Redis, and a process
+"""Revocations hold everywhere: two gunicorn instances share the database and Redis, and a process
 whose Redis is unreachable revokes (a command) or deactivates (a shell). The revocation stands,
 the command says so and exits 2, and both instances refuse the token within
 REVOCATION_SYNC_INTERVAL, never needing the revoking process to reach Redis."""
@@ -26,8 +26,10 @@ EXAMPLE_APPID = "wx0000000000000000"  # the example project's app
 
 
 def _database_url() -> str:
+    """This test's database (PostgreSQL, MySQL or MariaDB), as the example project reads it."""
     db = connection.settings_dict
-    return f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    scheme = {"postgresql": "postgres", "mysql": "mysql"}[connection.vendor]
+    return f"{scheme}://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
 @pytest.fixture
