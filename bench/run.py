@@ -496,8 +496,9 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         f"- `users.login()`: {login['queries']} queries in one transaction: "
         + "; ".join(f"`{s}…`" for s in login["statements"]),
-        f"- session cache write: {login['round_trips']} round trip "
-        f"({' '.join(login['commands'])})",
+        f"- session cache: {login['round_trips']} round trips "
+        f"({' '.join(login['commands'])}): the generation read before the commit, "
+        "one compare-and-set after it",
         f"- whole `POST login/` (code lock, fake WeChat over keep-alive HTTP, serializers): "
         f"{login['view_queries']} queries, {login['view_round_trips']} Redis "
         f"round trips ({' '.join(login['view_commands'])}), "

@@ -111,12 +111,13 @@ def test_bind_tickets_and_access_tokens_on_the_cluster(cluster_cache, fake_wecha
 @pytest.mark.django_db(transaction=True)
 def test_the_session_store_on_the_cluster(redis_cluster, cluster_cache, sent,
                                           django_assert_num_queries):
-    """A user's entries share one slot: a warm request is one MGET, a login one MULTI/EXEC,
-    on the node that holds the user; a revocation is then refused, warm or cold."""
+    """A user's entries share one slot: a warm request is one MGET, a login one read and one
+    compare-and-set, on the node that holds the user; a revocation is then refused, warm or
+    cold."""
     first = wechat_login("gus")
     sent.clear()
     second = wechat_login("gus")  # SINGLE_SESSION: replaces the first
-    assert sent == [["MULTI", "SET", "SET", "SET", "DEL", "EXEC"]]
+    assert sent == [["MGET"], ["EVALSHA"]]
     tag = f"{{{second.session.user_id}}}"
     home = redis_cluster.master_of(tag)
     assert sorted(redis_at(home).keys(f"*{tag}*")) == sorted(

@@ -1,9 +1,9 @@
 """The session cache's entries: named byte strings in the ``CACHE_ALIAS`` cache.
 
 On django-redis they are read and written through redis-py directly: one ``MGET`` per request,
-one ``MULTI``/``EXEC`` per write (so a login's entries land all or none), no pickling. Every
-entry of a user carries the hash tag ``{<user>}``, so that on a Redis Cluster they share a slot
-and that read and that write stay one round trip to one node. Any other
+one ``MULTI``/``EXEC`` or one script per write (so a login's entries land all or none), no
+pickling. Every entry of a user carries the hash tag ``{<user>}``, so that on a Redis Cluster
+they share a slot and that read and that write stay one round trip to one node. Any other
 Django cache goes through the cache API. A delete that fails is remembered and retried before
 this process's next read, and until it succeeds every read falls back to the database: an entry
 a revocation meant to delete is never read again (other processes learn of it through
@@ -66,15 +66,16 @@ class Entries:
         return [found.get(name) for name in names], ""
 
     def refill(self, generation: str, seen: bytes | None, new: bytes | None,
-               entries: dict[str, bytes], ttl: int, generation_ttl: int) -> bool:
-        """Write ``entries`` (and ``new`` as the generation, unless None) only if the
-        generation is still ``seen``; whether it was. (Check, then write: not atomic on a
-        plain Django cache.)"""
+               entries: dict[str, bytes], ttl: int, generation_ttl: int,
+               delete: Iterable[str] = ()) -> bool:
+        """Write ``entries`` (and ``new`` as the generation, unless None) and delete the
+        entries named in ``delete``, only if the generation is still ``seen``; whether it was.
+        (Check, then write: not atomic on a plain Django cache.)"""
         if self.cache.get(generation) != seen:
             return False
         if new is not None:
             self.cache.set(generation, new, generation_ttl)
-        self.cache.set_many(entries, ttl)
+        self.set_many(entries, ttl, delete)
         return True
 
     def set_many(self, entries: dict[str, bytes], ttl: int, delete: Iterable[str] = ()) -> None:
@@ -113,22 +114,27 @@ class RedisEntries(Entries):
         values = redis.mget(keys)
         return values, server_identity.client_run_id(redis, keys[0])
 
-    # KEYS: the generation, then the entries; ARGV: what the generation was ("" for none),
-    # its new value ("" to keep it), its TTL, the entries' TTL, then their values.
+    # KEYS: the generation, the entries to write, then those to delete; ARGV: what the
+    # generation was ("" for none), its new value ("" to keep it), its TTL, the entries' TTL,
+    # how many to write, then their values.
     _REFILL = """
         if (redis.call('GET', KEYS[1]) or '') ~= ARGV[1] then return 0 end
         if ARGV[2] ~= '' then redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3]) end
-        for i = 2, #KEYS do redis.call('SET', KEYS[i], ARGV[i + 3], 'EX', ARGV[4]) end
+        local count = tonumber(ARGV[5])
+        for i = 1, count do redis.call('SET', KEYS[i + 1], ARGV[i + 5], 'EX', ARGV[4]) end
+        for i = count + 2, #KEYS do redis.call('DEL', KEYS[i]) end
         return 1
     """
 
     def refill(self, generation: str, seen: bytes | None, new: bytes | None,
-               entries: dict[str, bytes], ttl: int, generation_ttl: int) -> bool:
+               entries: dict[str, bytes], ttl: int, generation_ttl: int,
+               delete: Iterable[str] = ()) -> bool:
         """The same, atomic: one ``EVALSHA``."""
         make_key = self.cache.make_key
         redis = self.client.get_client(write=True)
-        keys = [make_key(generation), *(make_key(name) for name in entries)]
-        args = [seen or b"", new or b"", generation_ttl, ttl, *entries.values()]
+        keys = [make_key(generation), *(make_key(name) for name in entries),
+                *(make_key(name) for name in delete)]
+        args = [seen or b"", new or b"", generation_ttl, ttl, len(entries), *entries.values()]
         if self._refill_script is None:
             self._refill_script = redis.register_script(self._REFILL)
         return bool(self._refill_script(keys=keys, args=args, client=redis))

@@ -4,12 +4,13 @@ A warm request reads a session's three cache entries (the user's generation ``n`
 ``u`` and the session ``s``; their bytes: :mod:`.codec`) in one round trip (:mod:`.entries`)
 and trusts them only when their nonces agree and ``n`` was written under the Redis run_id this
 process sees now. Revoking a session, or saving or deleting its user, replaces ``n`` with a
-tombstone after the database commits (:mod:`.revocation`; a login that revokes replaces it with
-a new generation in the write that stores the new session), which voids every entry of that user
-at once. A cache miss writes nothing until the database has found a live session (a made-up
-token costs one query and no write), then refills in one compare-and-set that fails if ``n``
-changed since it was read before the database was asked: a revocation that lands during a
-refill always wins. A stale entry that outlives a failed delete or comes back with an older
+tombstone after the database commits (:mod:`.revocation`; a login replaces it with a new
+generation in the write that stores the new session, a compare-and-set against the generation
+read before its commit, so a revocation landing in between wins), which voids every entry of
+that user at once. A cache miss writes nothing until the database has found a live session
+(a made-up token costs one query and no write), then refills in one compare-and-set that
+fails if ``n`` changed since it was read before the database was asked: a revocation that lands
+during a refill always wins. A stale entry that outlives a failed delete or comes back with an older
 Redis snapshot is therefore never trusted again; one whose delete could not reach Redis is
 voided by the other processes within ``REVOCATION_SYNC_INTERVAL`` (:mod:`.outbox`). Any cache
 failure falls back to the database.
@@ -200,6 +201,8 @@ def issue(user: Any, *, request: Any = None, appid: str = "",
     """
     if not user.is_active:
         raise AccountDisabled()
+    generation = entry_name("n", user.pk)
+    found, _ = read_entries(entries_for(), [generation])  # before the commit: see _cache_login
     replaced: list[str] = []
     if wxlogin_settings.SINGLE_SESSION:
         replaced = revoke_replaced_sessions(user.pk, appid)
@@ -211,24 +214,33 @@ def issue(user: Any, *, request: Any = None, appid: str = "",
         expires_at=now + timedelta(seconds=wxlogin_settings.token_ttl_seconds),
         last_seen_at=now, user_agent=agent, ip_address=ip,
     )
-    transaction.on_commit(lambda: _cache_login(row, replaced))
+    transaction.on_commit(lambda: _cache_login(row, replaced, found))
     return token, row
 
 
-def _cache_login(row: WxSession, replaced: list[str]) -> None:
-    """One pipelined write: a new generation for the user, the user and the session, and the
-    deletion of the sessions this login revoked (by digest)."""
+def _cache_login(row: WxSession, replaced: list[str], before: list[bytes | None] | None
+                 ) -> None:
+    """One compare-and-set: a new generation for the user, the user and the session, and the
+    deletion of the sessions this login revoked (by digest), written only if the generation is
+    still what it was before the login committed (``before``, None when it could not be read).
+    A revocation of the new session by another process lands between the commit and this
+    write as a new tombstone: the write then fails, and the generation is voided again, so the
+    next request asks the database instead of trusting a revoked session."""
     entries = entries_for()
     doomed = [entry_name("s", row.user_id, digest_key(d)) for d in replaced]
     generation = entry_name("n", row.user_id)
-    try:
-        check_cache()
-        nonce = new_nonce()
-        entries.set_many({
-            generation: f"{nonce}{entries.run_id(generation)}".encode(),
-            entry_name("u", row.user_id): nonce.encode() + pack_user(row.user),
-            entry_name("s", row.user_id, digest_key(row.digest)): pack_session(nonce, row),
-        }, wxlogin_settings.token_ttl_seconds, delete=doomed)
-    except Exception as exc:
-        cache_failed(exc)
+    written = False
+    if before is not None:
+        try:
+            check_cache()
+            nonce = new_nonce()
+            ttl = wxlogin_settings.token_ttl_seconds
+            written = entries.refill(generation, before[0], (
+                f"{nonce}{entries.run_id(generation)}".encode()), {
+                entry_name("u", row.user_id): nonce.encode() + pack_user(row.user),
+                entry_name("s", row.user_id, digest_key(row.digest)): pack_session(nonce, row),
+            }, ttl, ttl, delete=doomed)
+        except Exception as exc:
+            cache_failed(exc)
+    if not written:
         deliver([generation, *doomed])

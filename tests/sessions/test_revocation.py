@@ -41,7 +41,7 @@ def test_without_update_returning_a_login_still_revokes_in_one_cache_write(
     wechat_login()
     assert [s.split()[0] for s in statements] == ["SELECT", "UPDATE", "SELECT", "UPDATE",
                                                   "INSERT"]
-    assert sent == [["MULTI", "SET", "SET", "SET", "DEL", "EXEC"]]
+    assert sent == [["MGET"], ["EVALSHA"]]
     assert WxSession.objects.live().count() == 1
     assert not cache_keys(f"s:{digest_key(first.session.digest)}")
 

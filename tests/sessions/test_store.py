@@ -7,7 +7,7 @@ import pytest
 import time_machine
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 from django_redis import get_redis_connection
 
@@ -74,7 +74,8 @@ def test_a_returning_login_costs_four_queries_and_one_cache_write(sent, statemen
     second = wechat_login()
     revoking = ["UPDATE"] if connection.vendor == "postgresql" else ["SELECT", "UPDATE"]
     assert [s.split()[0] for s in statements] == ["SELECT", "UPDATE", *revoking, "INSERT"]
-    assert sent == [["MULTI", "SET", "SET", "SET", "DEL", "EXEC"]]  # no INFO: run_id known
+    # The generation, read before the commit; one compare-and-set after it (no INFO).
+    assert sent == [["MGET"], ["EVALSHA"]]
     assert not cache_keys(f"s:{digest_key(first.session.digest)}")  # the replaced session's entry
     assert len(cache_keys("[snu]*")) == 3
     assert WxSession.objects.get(pk=first.session.pk).revoke_reason == "single_session"
@@ -189,3 +190,20 @@ def test_a_revocation_during_a_refill_wins(api, login, generation):
     assert store._refill(entries, user_ref, gen, run_id, row, sname, {}) is None
     response = api.get("/whoami/", **bearer(token))
     assert response.status_code == 401 and response.json()["code"] == "session_expired"
+
+
+def test_a_revocation_between_a_logins_commit_and_its_cache_write_wins(api):
+    """Another process revokes the new session after the login committed and before the login
+    wrote the cache: the login's write must not bring the session back."""
+    user = wechat_login("rosa").session.user
+    revoked = []
+    with transaction.atomic():
+        get_user_model().objects.select_for_update().get(pk=user.pk)
+        # Runs after the commit, before the login's own cache write (registered after it).
+        transaction.on_commit(lambda: revoked.append(manage("wxlogin_revoke", "--user",
+                                                            str(user.pk))))
+        token, _ = store.issue(user)
+    assert revoked[0].returncode == 0, revoked[0].stderr
+    response = api.get("/whoami/", **bearer(token))
+    assert response.status_code == 401 and response.json()["code"] == "session_expired"
+
