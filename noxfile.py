@@ -30,7 +30,8 @@ OLDEST = {
     "4.2": ["djangorestframework==3.15.1", "django-redis==5.4.0", "redis==5.0.1"],
     "5.2": ["djangorestframework==3.15.2", "django-redis==5.4.0", "redis==5.0.1"],
     "6.0": ["djangorestframework==3.16.1", "django-redis==5.4.0", "redis==5.0.1"],
-    "6.1": ["djangorestframework==3.16.1", "django-redis==5.4.0", "redis==5.0.1"],
+    # DRF 3.17 and older import django.utils.cache.cc_delim_re, which Django 6.1 removed.
+    "6.1": ["djangorestframework==3.18.0", "django-redis==5.4.0", "redis==5.0.1"],
 }
 MATRIX = [
     (python, django, deps)
