@@ -55,9 +55,11 @@ def gunicorn(redis_url: str) -> Iterator[int]:
 
 
 def one_connection_per_worker(port: int, token: str) -> list[http.client.HTTPConnection]:
-    """Keep-alive connections until each worker holds one (gunicorn decides who accepts)."""
+    """Keep-alive connections until each worker holds one (gunicorn decides who accepts; on a
+    loaded machine the last worker may take a while to boot)."""
     by_worker: dict[str, http.client.HTTPConnection] = {}
-    for _ in range(200):
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         try:
             status, worker, _ = get(connection, token)
@@ -68,6 +70,7 @@ def one_connection_per_worker(port: int, token: str) -> list[http.client.HTTPCon
         assert status == 200
         if worker in by_worker:
             connection.close()
+            time.sleep(0.05)
         else:
             by_worker[worker] = connection
         if len(by_worker) == WORKERS:
