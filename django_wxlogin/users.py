@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import random
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,6 +63,9 @@ def _user_of_unionid(unionid: str | None, appid: str) -> Any:
     return linked.user if linked else None
 
 
+DEADLOCK_ATTEMPTS = 5  # one first login among many racing ones can lose more than once
+
+
 def _is_deadlock(exc: OperationalError) -> bool:
     """MySQL's and MariaDB's error 1213, PostgreSQL's SQLSTATE 40P01: the database chose this
     transaction as a deadlock's victim and rolled it back, so running it again is safe."""
@@ -68,17 +73,21 @@ def _is_deadlock(exc: OperationalError) -> bool:
         getattr(exc.__cause__, "sqlstate", None) == "40P01"
 
 
-def login(identity: Code2SessionResult, *, appid: str, request: Any = None,
-          attempts: int = 3) -> Login:
+def login(identity: Code2SessionResult, *, appid: str, request: Any = None) -> Login:
     """``_login_once``, run again when it lost a deadlock, as it may when several first logins
     of one user race on MySQL or MariaDB (unless a transaction of the caller's encloses it:
-    then that whole transaction is what must run again)."""
-    try:
-        return _login_once(identity, appid=appid, request=request)
-    except OperationalError as exc:
-        if attempts <= 1 or not _is_deadlock(exc) or transaction.get_connection().in_atomic_block:
-            raise
-    return login(identity, appid=appid, request=request, attempts=attempts - 1)
+    then that whole transaction is what must run again). The losers wait a random moment
+    first, so that they don't meet again at once."""
+    attempt = 1
+    while True:
+        try:
+            return _login_once(identity, appid=appid, request=request)
+        except OperationalError as exc:
+            if (attempt == DEADLOCK_ATTEMPTS or not _is_deadlock(exc)
+                    or transaction.get_connection().in_atomic_block):
+                raise
+        time.sleep(random.uniform(0, 0.02 * attempt))  # noqa: S311 (jitter, not a secret)
+        attempt += 1
 
 
 def _login_once(identity: Code2SessionResult, *, appid: str, request: Any = None) -> Login:

@@ -8,12 +8,14 @@ import re
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import redis.connection
+import time_machine
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
@@ -104,6 +106,14 @@ def private_redis(tmp_path: Any, settings: Any, monkeypatch: Any) -> Iterator[Re
     }}
     yield server
     server.kill()
+
+
+@pytest.fixture
+def fresh_window() -> Iterator[None]:
+    """The clock at the top of the next hour, running: throttles count in fixed windows of the
+    clock, so a test that exhausts a rate must not straddle a window's end."""
+    with time_machine.travel((int(time.time()) // 3600 + 1) * 3600, tick=True):
+        yield
 
 
 _COMMAND = re.compile(rb"\*\d+\r\n\$\d+\r\n([A-Za-z]+)\r\n")

@@ -101,7 +101,7 @@ def test_the_file_is_deleted_with_the_user(api):
     assert not default_storage.exists(name)
 
 
-def test_uploads_are_limited_per_user(api, settings):
+def test_uploads_are_limited_per_user(api, settings, fresh_window):
     settings.WXLOGIN = {**settings.WXLOGIN, "AVATAR_RATE": "2/h"}
     token, _ = log_in("ann")
     assert [_upload(api, token, _image()).status_code for _ in range(3)] == [200, 200, 429]

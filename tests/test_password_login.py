@@ -143,7 +143,7 @@ def test_without_single_session_each_login_keeps_its_session(api, member, settin
 
 
 def test_the_password_login_is_throttled_apart_from_wechat_logins(api, member, login, settings,
-                                                                   fake_wechat):
+                                                                   fake_wechat, fresh_window):
     settings.WXLOGIN = {**settings.WXLOGIN, "PASSWORD_RATE": "3/min", "LOGIN_RATE": "3/min"}
     ip = {"REMOTE_ADDR": "10.7.7.7"}
     assert _login(api, password="guess 1", **ip).status_code == 400

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from .conftest import fresh_code, run_together
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_window")]
 
 
 def _post(api, ip, **extra):
