@@ -201,8 +201,8 @@ def issue(user: Any, *, request: Any = None, appid: str = "",
     """
     if not user.is_active:
         raise AccountDisabled()
-    generation = entry_name("n", user.pk)
-    found, _ = read_entries(entries_for(), [generation])  # before the commit: see _cache_login
+    # The user's generation as it is before this login commits: see _cache_login.
+    before, _ = read_entries(entries_for(), [entry_name("n", user.pk)])
     replaced: list[str] = []
     if wxlogin_settings.SINGLE_SESSION:
         replaced = revoke_replaced_sessions(user.pk, appid)
@@ -214,7 +214,7 @@ def issue(user: Any, *, request: Any = None, appid: str = "",
         expires_at=now + timedelta(seconds=wxlogin_settings.token_ttl_seconds),
         last_seen_at=now, user_agent=agent, ip_address=ip,
     )
-    transaction.on_commit(lambda: _cache_login(row, replaced, found))
+    transaction.on_commit(lambda: _cache_login(row, replaced, before))
     return token, row
 
 
@@ -234,9 +234,9 @@ def _cache_login(row: WxSession, replaced: list[str], before: list[bytes | None]
         try:
             check_cache()
             nonce = new_nonce()
+            new = f"{nonce}{entries.run_id(generation)}".encode()
             ttl = wxlogin_settings.token_ttl_seconds
-            written = entries.refill(generation, before[0], (
-                f"{nonce}{entries.run_id(generation)}".encode()), {
+            written = entries.refill(generation, before[0], new, {
                 entry_name("u", row.user_id): nonce.encode() + pack_user(row.user),
                 entry_name("s", row.user_id, digest_key(row.digest)): pack_session(nonce, row),
             }, ttl, ttl, delete=doomed)
