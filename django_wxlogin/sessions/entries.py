@@ -137,17 +137,25 @@ class RedisEntries(Entries):
         args = [seen or b"", new or b"", generation_ttl, ttl, len(entries), *entries.values()]
         if self._refill_script is None:
             self._refill_script = redis.register_script(self._REFILL)
-        return bool(self._refill_script(keys=keys, args=args, client=redis))
+        try:
+            return bool(self._refill_script(keys=keys, args=args, client=redis))
+        finally:
+            local.forget(redis, keys)
 
     def set_many(self, entries: dict[str, bytes], ttl: int, delete: Iterable[str] = ()) -> None:
         make_key = self.cache.make_key
-        pipeline = self.client.get_client(write=True).pipeline(transaction=True)
-        for name, value in entries.items():
-            pipeline.set(make_key(name), value, ex=ttl)
+        redis = self.client.get_client(write=True)
+        pipeline = redis.pipeline(transaction=True)
+        written = [make_key(name) for name in entries]
+        for key, value in zip(written, entries.values(), strict=True):
+            pipeline.set(key, value, ex=ttl)
         doomed = [make_key(name) for name in delete]
         if doomed:
             pipeline.delete(*doomed)
-        pipeline.execute()
+        try:
+            pipeline.execute()
+        finally:
+            local.forget(redis, written + doomed)
 
     def delete_many(self, names: Iterable[str]) -> None:
         """Delete entries and tombstone generations, in one round trip."""
@@ -155,13 +163,18 @@ class RedisEntries(Entries):
         if not names:
             return
         make_key = self.cache.make_key
-        pipeline = self.client.get_client(write=True).pipeline()
-        for name in names:
+        redis = self.client.get_client(write=True)
+        pipeline = redis.pipeline()
+        keys = [make_key(name) for name in names]
+        for name, key in zip(names, keys, strict=True):
             if is_generation(name):
-                pipeline.set(make_key(name), tombstone(), ex=TOMBSTONE_TTL)
+                pipeline.set(key, tombstone(), ex=TOMBSTONE_TTL)
             else:
-                pipeline.delete(make_key(name))  # one key each: on a cluster, slots differ
-        pipeline.execute()
+                pipeline.delete(key)  # one key each: on a cluster, slots differ
+        try:
+            pipeline.execute()
+        finally:
+            local.forget(redis, keys)
 
 
 _entries_of: weakref.WeakKeyDictionary[BaseCache, Entries] = weakref.WeakKeyDictionary()

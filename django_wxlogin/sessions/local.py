@@ -22,7 +22,9 @@ every worker ahead of any request the client sends next. Before serving from mem
 reads everything already delivered to it (``poll`` with no timeout: no round trip). An entry is
 stored only if no invalidation and no flush was read since the worker sent its ``MGET``
 (``epoch``), so a message drained by another thread while the reply was on its way cannot be
-overtaken. The layer is emptied, and requests go to Redis as before, whenever the worker cannot
+overtaken. A worker's own writes drop its entries of them at once (``forget``): on a busy
+host the message can reach the writer's tracking socket a moment after the reply. The layer
+is emptied, and requests go to Redis as before, whenever the worker cannot
 tell it is current:
 
 - the tracking connection is closed, killed (``CLIENT KILL``), errs or says something
@@ -35,8 +37,10 @@ A primary that dies silently (no FIN, no RST) cannot say anything: the worker pi
 tracking connection and serves from memory only within ``LOCAL_CACHE_HEARTBEAT`` seconds of a
 ping it has seen answered. A failover takes Sentinel's ``down-after-milliseconds`` at least,
 so with a heartbeat shorter than that, no revocation can reach a new primary while a worker
-still trusts the old one. Over-invalidation is always safe: tracking spans a whole server,
-so a write or flush in another database of it empties entries too.
+still trusts the old one. The answer comes on the same stream as the invalidations, after
+every one Redis sent before it: whatever delays a message, a worker serving from memory is
+never more than the heartbeat behind Redis. Over-invalidation is always safe: tracking spans
+a whole server, so a write or flush in another database of it empties entries too.
 
 Redis Cluster, sharded django-redis clients, custom key functions that do not keep
 ``CACHE_KEY_PREFIX`` at the front of the key, and caches other than django-redis: the layer turns
@@ -259,6 +263,14 @@ class Layer:
                 key, value = entries.popitem(last=False)
                 self.size -= _cost(key, value)
 
+    def forget(self, keys: list[str]) -> None:
+        """Drop entries this process has just written or deleted, and refuse any read in
+        flight: its own writes never wait for their invalidation to come back."""
+        with self.lock:
+            for key in keys:
+                self._pop(key)
+            self.epoch += 1
+
     def figures(self) -> dict[str, int]:
         with self.lock:
             return {**self.counts, "entries": len(self.entries), "bytes": self.size,
@@ -327,6 +339,15 @@ def read(entries: Any, names: list[str], conf: dict[str, Any]
     if time.monotonic() - layer.reported_at >= REPORT_INTERVAL:
         _report(layer, cache, client, conf)
     return values, run_id
+
+
+def forget(client: Any, keys: list[str]) -> None:
+    """After this process wrote or deleted ``keys`` through ``client``: its layer drops them
+    at once (another process learns of the write through its invalidation)."""
+    pool = getattr(client, "connection_pool", None)  # a cluster client has none, nor a layer
+    layer = None if pool is None else _layers.get(pool)
+    if layer is not None:
+        layer.forget(keys)
 
 
 # --- counters -------------------------------------------------------------------------------

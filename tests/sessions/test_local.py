@@ -81,6 +81,19 @@ def test_a_revocation_in_another_process_is_refused_at_once(api, login, tracked)
     assert layer().counts["invalidations"] >= 3
 
 
+def test_this_process_never_waits_for_the_message_of_its_own_write(api, login, tracked):
+    """A busy host can deliver a write's invalidation to the writer's own tracking socket a
+    moment after the write's reply: the writer drops its entries without waiting for it."""
+    token = token_of(login)
+    warm(api, token)
+    user_pk = WxSession.objects.get(digest=store.token_digest(token)).user_id
+    assert [key for key in layer().entries if ":s:" in key]
+    revoke_user(user_pk, RevokeReason.LOGOUT_ALL)  # this process; no request read since
+    assert not [key for key in layer().entries if f"{{{user_pk}}}" in key]
+    with pytest.raises(SessionExpired):
+        store.authenticate(token)
+
+
 def test_off_every_request_reads_redis(api, login, tracked, settings, sent):
     settings.WXLOGIN = {**settings.WXLOGIN, "LOCAL_CACHE": False}
     token = token_of(login)
