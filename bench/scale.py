@@ -185,7 +185,7 @@ def main() -> None:
         from django.conf import settings
         from django.core.cache import caches
 
-        from bench import run as bench  # Django starts here, with both caches
+        from bench import harness as bench  # Django starts here, with both caches
         from django_wxlogin.wechat.fake import FakeWeChat
 
         bench.prepare_database()
