@@ -49,7 +49,11 @@ def import_graph(root: Path = PACKAGE) -> dict[str, set[str]]:
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
             for dotted in _imported(name, path, node):
                 parts = dotted.split(".")
-                targets.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+                targets.add(dotted)
+                # Python imports the packages first; those enclosing this module already are.
+                targets.update(prefix for prefix in (".".join(parts[:i])
+                                                     for i in range(1, len(parts)))
+                               if not name.startswith(prefix + "."))
         graph[name] = {target for target in targets if target in modules and target != name}
     return graph
 
