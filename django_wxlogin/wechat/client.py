@@ -89,6 +89,22 @@ class WeChatClient:
     def request(self, method: str, path: str, *, params: dict[str, Any] | None = None,
                 json: Any = None) -> dict[str, Any]:
         """One call, no retry: WeChat's JSON answer, or a typed :class:`WeChatError`."""
+        return self._json(path, self._send(method, path, params, json))
+
+    def request_bytes(self, method: str, path: str, *, params: dict[str, Any] | None = None,
+                      json: Any = None) -> bytes:
+        """One call whose success is not JSON (an image): its body. WeChat answers errors as
+        JSON even there, so a JSON answer is mapped like any other and never returned."""
+        response = self._send(method, path, params, json)
+        if response.headers.get("Content-Type", "").split(";")[0].strip() in (
+                "application/json", "text/plain") or response.content[:1] == b"{":
+            self._json(path, response)
+            logger.warning("WeChat %s answered JSON without an errcode", path)
+            raise WeChatUnavailable()
+        return response.content
+
+    def _send(self, method: str, path: str, params: dict[str, Any] | None,
+              json: Any) -> requests.Response:
         timeout = (wxlogin_settings.CONNECT_TIMEOUT, wxlogin_settings.READ_TIMEOUT)
         response = None
         try:
@@ -103,6 +119,9 @@ class WeChatClient:
         if response.status_code >= 400:
             logger.warning("WeChat %s answered HTTP %s", path, response.status_code)
             raise WeChatUnavailable()
+        return response
+
+    def _json(self, path: str, response: requests.Response) -> dict[str, Any]:
         try:
             data = response.json()
         except ValueError:

@@ -6,12 +6,21 @@ import logging
 import socket
 import time
 import traceback
+from typing import Any
 
 import pytest
 
 from django_wxlogin import exceptions
 from django_wxlogin.wechat.client import WeChatClient, http_session
-from django_wxlogin.wechat.fake import openid_for, session_key_for, unionid_for
+from django_wxlogin.wechat.fake import (
+    FakeRequest,
+    FakeWeChat,
+    Reply,
+    answer,
+    openid_for,
+    session_key_for,
+    unionid_for,
+)
 
 from ..conftest import fresh_code
 from .conftest import APPID, SECRET
@@ -104,3 +113,25 @@ def test_the_secret_and_code_never_reach_logs_or_errors(caplog, fake_wechat):
     text = _all_text(caplog, caught.value)
     assert "wrong-secret-xyz" not in text
     assert "check WXLOGIN's APPID and SECRET" in caplog.text
+
+
+class _ImageWeChat(FakeWeChat):
+    """A fake with one API that answers an image, or WeChat's JSON error for ``?fail=``."""
+
+    ROUTES = {("POST", "/test/image"): "image"}
+
+    def image(self, request: FakeRequest) -> Reply | tuple[int, Any]:
+        if request.params.get("fail"):
+            return answer(int(request.params["fail"]), "scripted error")
+        return Reply(200, b"\x89PNG\r\n\x1a\n", content_type="image/png")
+
+
+def test_request_bytes_returns_an_image_and_maps_json_errors():
+    with _ImageWeChat() as fake:
+        client = WeChatClient(APPID, SECRET, fake.url)
+        assert client.request_bytes("POST", "/test/image", json={}) == b"\x89PNG\r\n\x1a\n"
+        with pytest.raises(exceptions.WeChatRateLimited):
+            client.request_bytes("POST", "/test/image", params={"fail": "45011"}, json={})
+        with pytest.raises(exceptions.WeChatUnavailable):  # JSON, but not an error
+            client.request_bytes("POST", "/cgi-bin/stable_token", json={
+                "grant_type": "client_credential", "appid": APPID, "secret": SECRET})
