@@ -8,7 +8,7 @@ import type {
 } from './types';
 import {
   globalWx, headerValue, wxLogin, wxRequest, wxUpload,
-  type Header, type HTTPResponse, type WxLike,
+  type Header, type HTTPResponse, type Method, type RequestBody, type WxLike,
 } from './wx';
 
 declare function setTimeout(callback: () => void, ms: number): unknown;
@@ -239,7 +239,7 @@ class Client implements WxLoginClient {
     return (await this.login()).token;
   }
 
-  private async call(method: string, path: string, data?: unknown): Promise<unknown> {
+  private async call(method: Method, path: string, data?: RequestBody): Promise<unknown> {
     const url = this.baseURL + path;
     const response = await this.authed((token) => wxRequest(this.api, url, method, data,
       this.headers(token, data === undefined ? undefined : JSON_HEADER)));

@@ -1,5 +1,7 @@
 /** The shapes the client takes and gives; the server's are documented in the main README. */
-import type { Header, HTTPResponse, WxLike } from './wx';
+import type { Header, HTTPResponse, Method, RequestBody, WxLike } from './wx';
+
+export type { Method, RequestBody };
 
 export interface ClientOptions {
   /** Where `django_wxlogin.urls` is included, e.g. `https://api.example.com/wx/`. */
@@ -31,14 +33,11 @@ export interface LoginResult {
   created?: boolean;
 }
 
-/** The methods wx.request knows (it has no PATCH). */
-export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'HEAD' | 'OPTIONS' | 'TRACE' | 'CONNECT';
-
 export interface RequestOptions {
   /** An absolute URL on `baseURL`'s origin, or a path starting with `/` on that origin. */
   url: string;
   method?: Method;
-  data?: unknown;
+  data?: RequestBody;
   header?: Header;
 }
 

@@ -1,10 +1,18 @@
 /**
  * The part of the mini-program API the client uses, as callbacks: `wx` in a native mini
- * program, `uni` in uni-app, `Taro` in Taro all have this shape.
+ * program, `uni` in uni-app, `Taro` in Taro all have this shape. The options are no wider than
+ * what miniprogram-api-typings' `wx` and @tarojs/taro's `Taro` declare (a method name, not any
+ * string; a body that is a string, an object or an ArrayBuffer), so both are a `WxLike`.
  */
 import { CLIENT_CODES, WxLoginError } from './errors';
 
 export type Header = Record<string, string>;
+
+/** The methods wx.request knows (it has no PATCH). */
+export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'HEAD' | 'OPTIONS' | 'TRACE' | 'CONNECT';
+
+/** What wx.request can send: a string, or an object (sent as JSON) or an ArrayBuffer. */
+export type RequestBody = string | object;
 
 export interface WxCallbacks<T> {
   success?: (result: T) => void;
@@ -21,8 +29,8 @@ export interface WxLike {
   login(options: WxCallbacks<{ code: string }>): unknown;
   request(options: {
     url: string;
-    method?: string;
-    data?: unknown;
+    method?: Method;
+    data?: RequestBody;
     header?: Header;
   } & WxCallbacks<WxHTTPResult>): unknown;
   uploadFile(options: {
@@ -72,8 +80,8 @@ export function wxLogin(api: WxLike): Promise<string> {
   });
 }
 
-export function wxRequest(api: WxLike, url: string, method: string, data: unknown,
-                          header: Header): Promise<HTTPResponse> {
+export function wxRequest(api: WxLike, url: string, method: Method,
+                          data: RequestBody | undefined, header: Header): Promise<HTTPResponse> {
   return transfer<WxHTTPResult>(function (success, fail) {
     api.request({ url: url, method: method, data: data, header: header, success: success,
                   fail: fail });

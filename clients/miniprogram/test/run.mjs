@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from './support/config.mjs';
-import { prepareDatabase, startServer } from './support/server.mjs';
+import { dropDatabase, prepareDatabase, startServer } from './support/server.mjs';
 
 // `node test/run.mjs [node --test options] [test/some.test.mjs ...]`: every file by default.
 const args = process.argv.slice(2);
@@ -51,5 +51,6 @@ try {
   console.error(error);
 } finally {
   await stopAll();
+  await dropDatabase().catch((error) => console.error(error));
 }
 process.exit(status);

@@ -20,6 +20,20 @@ with psycopg.connect(make_conninfo(**{**target, "dbname": "postgres"}), autocomm
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 `;
 
+const DROP_DATABASE = `
+import os, psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+target = conninfo_to_dict(os.environ["DATABASE_URL"])
+with psycopg.connect(make_conninfo(**{**target, "dbname": "postgres"}), autocommit=True) as conn:
+    conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(target["dbname"])))
+`;
+
+/** The database of DATABASE_URL dropped, once the servers using it have stopped. */
+export async function dropDatabase() {
+  await run(PYTHON, ['-c', DROP_DATABASE], { env: serverEnv() });
+}
+
 /** The database of DATABASE_URL, created if missing, and migrated. */
 export async function prepareDatabase() {
   const env = serverEnv();
