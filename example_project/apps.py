@@ -13,10 +13,20 @@ def wants_fake_wechat() -> bool:
     return settings.FAKE_WECHAT or (settings.DEBUG and "runserver" in sys.argv)
 
 
+def runserver_watcher() -> bool:
+    """runserver's autoreloader parent, which only watches files and restarts its child (the
+    one with RUN_MAIN set, which serves): nothing to start or warn about there, or each
+    would happen twice."""
+    return ("runserver" in sys.argv and "--noreload" not in sys.argv
+            and os.environ.get("RUN_MAIN") != "true")
+
+
 class ExampleConfig(AppConfig):
     name = "example_project"
 
     def ready(self) -> None:
+        if runserver_watcher():
+            return
         if wants_fake_wechat():
             # Each process serves its own fake on a free loopback port.
             from django_wxlogin.settings import wxlogin_settings

@@ -1,4 +1,5 @@
 import os
+import sys
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -15,5 +16,7 @@ if not settings.DEBUG and settings.CACHES["default"]["BACKEND"] in PER_PROCESS_C
     raise ImproperlyConfigured("Set REDIS_URL when DJANGO_DEBUG is off: a per-process cache "
                                "cannot carry a logout or a revocation to the other workers.")
 # As runserver does: a configuration error (wxlogin.E023: the fake WeChat with DEBUG off, ...)
-# stops the worker before it serves anyone.
-call_command("check")
+# stops the worker before it serves anyone. (Under runserver, which has just run the checks and
+# loads this module too, they would be printed twice.)
+if "runserver" not in sys.argv:
+    call_command("check")
