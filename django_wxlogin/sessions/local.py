@@ -112,7 +112,7 @@ class Layer:
         self.alive_at = 0.0  # Redis answered at or after this moment (monotonic)
         self.ping_at: float | None = None  # when the unanswered PING was sent
         self.retry_at = 0.0
-        self.reported_at = time.monotonic()  # the first report after one interval
+        self.reported_at = float("-inf")  # the first report on the first request
 
     # --- the tracking connection ------------------------------------------------------------
 

@@ -238,6 +238,14 @@ def test_memory_stays_within_the_bound_under_a_million_tokens(api, login, tracke
     assert len(target.entries) == 1000
 
 
+def test_a_process_reports_on_its_first_request(api, login, tracked, capsys):
+    """Not after an interval: the command never says "no worker" of a process serving."""
+    assert api.get("/whoami/", **bearer(token_of(login))).status_code == 200
+    call_command("wxlogin_localcache", "--json")
+    (figures,) = json.loads(capsys.readouterr().out).values()
+    assert figures["tracking"] == 1 and figures["misses"] == 1
+
+
 def test_the_command_shows_every_process_figures(api, login, tracked, capsys):
     token = token_of(login)
     warm(api, token)
