@@ -14,11 +14,13 @@ import django
 from django.contrib import admin, messages
 from django.contrib.admin.utils import display_for_value, flatten, flatten_fieldsets
 from django.contrib.auth import get_permission_codename, get_user_model
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import QuerySet
 from django.db.models.constants import LOOKUP_SEP
-from django.http import HttpRequest
-from django.urls import reverse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
@@ -168,10 +170,15 @@ class SessionStatusFilter(admin.SimpleListFilter):
         return queryset
 
 
+USER_AGENT_SHOWN = 32  # characters of the user agent in the session list (all on its page)
+
+
 @admin.register(WxSession)
 class WxSessionAdmin(RevokeActionsMixin, admin.ModelAdmin):
-    list_display = ("token", "user", "appid", "method", "created_at", "expires_at",
-                    "last_seen_at", "revoked_at", "revoke_reason", "user_agent", "ip_address")
+    # Every column fits a 1280 px screen beside the filters (tests/test_admin_browser.py):
+    # the appid and the expiry are on a session's page, the user agent is cut.
+    list_display = ("token", "person", "method", "created_at", "last_seen_at", "revoked",
+                    "ip_address", "short_user_agent")
     # No appid filter: listing its values would scan the whole (large) table on every page.
     # (The choice filters list fixed choices, without a query.)
     list_filter = (SessionStatusFilter, "method", "revoke_reason", "created_at")
@@ -182,6 +189,63 @@ class WxSessionAdmin(RevokeActionsMixin, admin.ModelAdmin):
     ordering = ("-pk",)
     show_full_result_count = False  # no second COUNT(*) over a large table per page
     actions = ("revoke_sessions",)
+    change_form_template = "admin/django_wxlogin/wxsession/change_form.html"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        # The person column's identities, in one query per page.
+        return super().get_queryset(request).prefetch_related("user__wechat_identities")
+
+    @admin.display(description=_("user"), ordering="user")
+    def person(self, session: WxSession) -> str:
+        """The WeChat nickname, else the openid, of the session's mini program (rather than
+        the generated username); the username for an account without WeChat."""
+        identities = list(session.user.wechat_identities.all())
+        identity = next((i for i in identities if i.appid == session.appid),
+                        identities[0] if identities else None)
+        if identity is None:
+            return session.user.get_username()
+        return identity.nickname or identity.openid
+
+    @admin.display(description=_("revoked"), ordering="revoked_at")
+    def revoked(self, session: WxSession) -> str:
+        """When and why, in one column: "revoked in the admin, Dec. 7, 2026, 5:58 a.m."."""
+        if session.revoked_at is None:
+            return "-"
+        when = display_for_value(session.revoked_at, "-")
+        return f"{session.get_revoke_reason_display()}, {when}"
+
+    @admin.display(description=_("user agent"), ordering="user_agent")
+    def short_user_agent(self, session: WxSession) -> SafeString | str:
+        agent = session.user_agent
+        if len(agent) <= USER_AGENT_SHOWN:
+            return agent
+        return format_html('<span title="{}">{}…</span>', agent, agent[:USER_AGENT_SHOWN])
+
+    def get_urls(self) -> list[Any]:
+        opts = self.model._meta
+        revoke = path("<path:object_id>/revoke/", self.admin_site.admin_view(self.revoke_view),
+                      name=f"{opts.app_label}_{opts.model_name}_revoke")
+        return [revoke, *super().get_urls()]
+
+    def revoke_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The Revoke button of a session's page (a POST): as final as the list's action."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_revoke_permission(request):
+            raise PermissionDenied
+        sessions = WxSession.objects.filter(pk=object_id) if object_id.isdigit() else \
+            WxSession.objects.none()
+        if not sessions.exists():
+            raise Http404
+        self.revoke_and_report(request, cast(SessionQuerySet, sessions).live())
+        return redirect("admin:django_wxlogin_wxsession_change", object_id)
+
+    def render_change_form(self, request: HttpRequest, context: dict[str, Any], add: bool = False,
+                           change: bool = False, form_url: str = "",
+                           obj: Any = None) -> HttpResponse:
+        context["can_revoke"] = (obj is not None and obj.revoked_at is None
+                                 and self.has_revoke_permission(request))
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def get_search_fields(self, request: HttpRequest) -> tuple[str, ...]:
         return (_username_lookup(), "user__wechat_identities__openid",

@@ -213,6 +213,29 @@ def test_revoking_needs_the_session_change_permission(client, api, people, djang
     assert status(api, people["alice"]) == (401, "session_expired")
 
 
+def test_a_session_page_revoke_button(client, api, people, django_user_model):
+    """POST only, with the permission to revoke, on a session that exists; shown while live."""
+    staff = django_user_model.objects.create_user("staff", password="pw", is_staff=True)
+    staff.user_permissions.set(Permission.objects.filter(codename="view_wxsession"))
+    client.force_login(staff)
+    session = WxSession.objects.live().get(user=wxuser("bob").user)
+    page, revoke = f"{SESSIONS}{session.pk}/change/", f"{SESSIONS}{session.pk}/revoke/"
+    assert 'id="wxlogin-revoke"' not in client.get(page).content.decode()
+    assert client.post(revoke).status_code == 403
+    assert status(api, people["bob"]) == (200, None)
+
+    staff.user_permissions.add(Permission.objects.get(codename="change_wxsession"))
+    assert 'id="wxlogin-revoke"' in client.get(page).content.decode()
+    assert client.get(revoke).status_code == 405
+    assert client.post(f"{SESSIONS}999999/revoke/").status_code == 404
+    assert client.post(f"{SESSIONS}x/revoke/").status_code == 404
+    response = client.post(revoke, follow=True)
+    assert messages_of(response) == ["Revoked 1 session."]
+    assert status(api, people["bob"]) == (401, "session_expired")
+    assert WxSession.objects.get(pk=session.pk).revoke_reason == RevokeReason.ADMIN
+    assert 'id="wxlogin-revoke"' not in response.content.decode()  # nothing left to revoke
+
+
 @pytest.mark.parametrize(("params", "who"), [
     ({"q": lambda: openid_for(APPID, "bob")}, {"bob"}),
     ({"q": lambda: unionid_for("bob")}, {"bob"}),

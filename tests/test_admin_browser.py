@@ -148,3 +148,38 @@ def test_revoke_one_session(live_server, superuser, tmp_path):
         assert screenshot.stat().st_size > 0
 
     assert whoami(live_server, token) == (401, "session_expired")
+
+
+@pytest.mark.parametrize("width", [1280, 1440])
+def test_the_session_list_fits_the_screen_and_a_session_page_revokes(live_server, superuser,
+                                                                     tmp_path, width):
+    """Every column in view beside the filters, the person by nickname or openid (not the
+    generated username), and a Revoke button on a session's own page."""
+    long_agent = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 " \
+                 "(KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.50(0x1800323a) " \
+                 "NetType/WIFI Language/zh_CN miniProgram/wx0000000000000000"
+    response = requests.post(f"{live_server.url}/wx/login/", timeout=10,
+                             json={"code": fresh_code("dora")}, headers={"User-Agent": long_agent})
+    token = response.json()["token"]
+    session = WxSession.objects.get()
+    openid = openid_for(APPID, "dora")
+
+    with admin_browser(live_server, tmp_path / "profile") as page:
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(f"{live_server.url}/admin/django_wxlogin/wxsession/")
+        results = page.locator("div.results")
+        overflow = results.evaluate("e => e.scrollWidth - e.clientWidth")
+        right = page.locator("#result_list").evaluate("e => e.getBoundingClientRect().right")
+        assert overflow <= 0 and right <= width, (overflow, right)
+        row = page.inner_text("#result_list tbody tr")
+        assert openid in row and session.user.get_username() not in row
+        assert long_agent[:32] in row and long_agent not in row
+
+        page.get_by_role("link", name=f"{session.digest_prefix}…").click()
+        page.click("#wxlogin-revoke")
+        assert "Revoked 1 session." in page.inner_text(".messagelist")
+        expect(page.locator("#wxlogin-revoke")).to_have_count(0)  # nothing left to revoke
+        page.screenshot(path=str(tmp_path / "session.png"))
+
+    assert whoami(live_server, token) == (401, "session_expired")
+    assert WxSession.objects.get().revoke_reason == "admin"
