@@ -13,6 +13,8 @@ import { PACKAGE_ROOT } from './support/config.mjs';
 
 const run = promisify(execFile);
 const READMES = ['README.md', 'README.zh-CN.md'];
+// Pages that give the same install block: the documentation site's, in both languages.
+const INSTALLING = [...READMES, '../../docs/en/miniprogram.md', '../../docs/zh/miniprogram.md'];
 const COPIED = ['src', 'package.json', 'package-lock.json', '.npmrc', 'tsconfig.json',
   ...READMES];
 // A block's first line names its file: "// app.js", "// Taro: src/utils/auth.ts".
@@ -39,10 +41,10 @@ before(async () => {
 after(() => rmSync(work, { recursive: true, force: true }));
 
 test("the README's install block packs a fresh copy and installs the tarball", async () => {
-  const install = READMES.map((readme) => blocks(readme, ['sh'])
+  const install = INSTALLING.map((page) => blocks(page, ['sh'])
     .map(([, code]) => code).find((code) => code.includes('npm pack')));
   assert.ok(install[0], 'README.md has no npm pack block');
-  assert.equal(install[1], install[0], 'README.zh-CN.md installs otherwise');
+  INSTALLING.forEach((page, index) => assert.equal(install[index], install[0], page));
   const script = install[0].replaceAll('~/django-wxlogin', join(work, 'django-wxlogin'));
   await run('bash', ['-c', `set -euo pipefail\n${script}`], { cwd: project, timeout: 300_000 });
   const installed = join(project, 'node_modules', 'django-wxlogin-miniprogram');
