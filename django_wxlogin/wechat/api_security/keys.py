@@ -40,7 +40,12 @@ _CACHE_MAX = 64
 
 class KeyProblem(ValueError):
     """A key or certificate that is missing, unreadable or not what it should be (the message
-    names the setting, never the material)."""
+    names the setting, never the material). ``kind``: ``config``, ``unreadable``,
+    ``symmetric``, ``private``, ``public`` or ``certificate``."""
+
+    def __init__(self, message: str, kind: str = "config") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 def read(value: Any, label: str) -> bytes:
@@ -50,14 +55,15 @@ def read(value: Any, label: str) -> bytes:
     if value.startswith("env:"):
         material = os.environ.get(value[4:])
         if not material:
-            raise KeyProblem(f"{label}: environment variable {value[4:]} is not set")
+            raise KeyProblem(f"{label}: environment variable {value[4:]} is not set",
+                             "unreadable")
         return material.encode()
     if value.startswith("file:"):
         try:
             return Path(value[5:]).read_bytes()
         except OSError as exc:
-            raise KeyProblem(f"{label}: cannot read {value[5:]} ({type(exc).__name__})") \
-                from None
+            raise KeyProblem(f"{label}: cannot read {value[5:]} ({type(exc).__name__})",
+                             "unreadable") from None
     return value.encode()
 
 
@@ -79,9 +85,9 @@ def symmetric_key(material: bytes, label: str) -> bytes:
     try:
         key = base64.b64decode(material.strip(), validate=True)
     except (binascii.Error, ValueError):
-        raise KeyProblem(f"{label} is not base64") from None
+        raise KeyProblem(f"{label} is not base64", "symmetric") from None
     if len(key) != 32:
-        raise KeyProblem(f"{label} is not 32 bytes (AES-256) once base64-decoded")
+        raise KeyProblem(f"{label} is not 32 bytes (AES-256) once base64-decoded", "symmetric")
     return key
 
 
@@ -89,9 +95,9 @@ def private_key(material: bytes, label: str) -> rsa.RSAPrivateKey:
     try:
         key = load_pem_private_key(material, password=None)
     except (ValueError, TypeError):
-        raise KeyProblem(f"{label} is not an unencrypted PEM private key") from None
+        raise KeyProblem(f"{label} is not an unencrypted PEM private key", "private") from None
     if not isinstance(key, rsa.RSAPrivateKey):
-        raise KeyProblem(f"{label} is not an RSA key (only RSAwithSHA256 is supported)")
+        raise KeyProblem(f"{label} is not an RSA key (only RSAwithSHA256 is supported)", "private")
     return key
 
 
@@ -99,9 +105,9 @@ def public_key(material: bytes, label: str) -> rsa.RSAPublicKey:
     try:
         key = load_pem_public_key(material)
     except (ValueError, TypeError):
-        raise KeyProblem(f"{label} is not a PEM public key") from None
+        raise KeyProblem(f"{label} is not a PEM public key", "public") from None
     if not isinstance(key, rsa.RSAPublicKey):
-        raise KeyProblem(f"{label} is not an RSA key")
+        raise KeyProblem(f"{label} is not an RSA key", "public")
     return key
 
 
@@ -109,9 +115,9 @@ def certificate(material: bytes, label: str) -> x509.Certificate:
     try:
         cert = x509.load_pem_x509_certificate(material)
     except ValueError:
-        raise KeyProblem(f"{label} is not a PEM certificate") from None
+        raise KeyProblem(f"{label} is not a PEM certificate", "certificate") from None
     if not isinstance(cert.public_key(), rsa.RSAPublicKey):
-        raise KeyProblem(f"{label} does not hold an RSA key")
+        raise KeyProblem(f"{label} does not hold an RSA key", "certificate")
     return cert
 
 
