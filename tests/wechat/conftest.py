@@ -49,7 +49,7 @@ def api_security(fake_wechat: FakeWeChat, app_keys: FakeAppSecurity, settings: A
     try:
         yield app_keys
     finally:
-        del fake_wechat.api_security[APPID]
+        fake_wechat.api_security.pop(APPID, None)
         fake_wechat.api_security_fault = None
         app_keys.platform = platform
 

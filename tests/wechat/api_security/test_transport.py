@@ -1,0 +1,156 @@
+"""Round trips through the fake WeChat with server-API security on: sealed calls, verified
+answers, every kind of spoiled answer refused (and counted), certificate rotation, and what
+happens when only one side has it on."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from django_wxlogin.models import WxUser
+from django_wxlogin.wechat.api_security import transport
+from django_wxlogin.wechat.client import WeChatClient
+from django_wxlogin.wechat.errors import AnswerNotVerified
+from django_wxlogin.wechat.fake import FakeWeChat, Reply
+
+from ...conftest import bearer, log_in
+from ..conftest import APPID, SECRET
+
+pytestmark = pytest.mark.django_db(transaction=True)
+PHONE_API = "/wxa/business/getuserphonenumber"
+_numbers = iter(range(10_000))
+
+
+def _phone(api, token):
+    return api.post("/wx/phone/", {"code": f"phone.1370000{next(_numbers):04d}"},
+                    format="json", **bearer(token))
+
+
+def test_the_phone_number_travels_sealed_and_is_believed_once_verified(api, api_security,
+                                                                      fake_wechat):
+    token, _ = log_in()
+    before = transport.stats()
+    response = _phone(api, token)
+    assert response.status_code == 200, response.content
+    assert WxUser.objects.get().phone_number.startswith("1370000")
+    # What WeChat received: the envelope only (the fake's log leaves out the access token).
+    assert set(fake_wechat.calls(PHONE_API)[-1]["params"]) == {"iv", "data", "authtag"}
+    assert transport.stats() == before
+
+
+def test_calls_weChat_does_not_protect_go_out_as_they_are(api_security, fake_wechat):
+    log_in()
+    assert set(fake_wechat.calls("/sns/jscode2session")[-1]["params"]) \
+        == {"appid", "grant_type"}  # the log leaves out the secret and the code
+
+
+@pytest.mark.parametrize(("fault", "reason"), [
+    ("signature", "signature"), ("serial", "unknown_serial"), ("unsigned", "unsigned"),
+    ("ciphertext", "decrypt"), ("appid", "fields"), ("stale", "stale"),
+    ("plaintext", "not_encrypted"), ("replay", "replayed"),
+])
+def test_a_spoiled_answer_is_refused_counted_and_stores_nothing(api, api_security, fake_wechat,
+                                                                caplog, fault, reason):
+    token, _ = log_in()
+    assert _phone(api, token).status_code == 200  # an answer the replay can send again
+    WxUser.objects.update(phone_number="")
+    before = transport.stats().get(reason, 0)
+    fake_wechat.api_security_fault = fault
+    response = _phone(api, token)
+    assert response.status_code == 503, response.content
+    assert response.json()["code"] == "wechat_unavailable"
+    assert WxUser.objects.get().phone_number == ""
+    assert transport.stats()[reason] == before + 1
+    refusals = [r.getMessage() for r in caplog.records if "refused by API security" in
+                r.getMessage()]
+    assert refusals and reason in refusals[-1]
+
+
+def test_rotation_the_deprecated_certificate_still_verifies_then_the_new_one(
+        api, api_security, fake_wechat, settings, caplog):
+    token, _ = log_in()
+    old = dict(settings.WXLOGIN["API_SECURITY"]["CERTIFICATES"])
+    new_serial = api_security.rotate()  # WeChat signs with both during the rotation
+    caplog.set_level(logging.WARNING)
+    assert _phone(api, token).status_code == 200  # this server still has only the old one
+    assert any("being retired" in r.getMessage() and new_serial in r.getMessage()
+               for r in caplog.records)
+    # The operator adds the new certificate (both listed), then WeChat retires the old one.
+    new = {new_serial: api_security.certificates()[new_serial]}
+    security = settings.WXLOGIN["API_SECURITY"]
+    settings.WXLOGIN = {**settings.WXLOGIN, "API_SECURITY": {**security,
+                                                             "CERTIFICATES": {**old, **new}}}
+    assert _phone(api, token).status_code == 200
+    api_security.retire()
+    assert _phone(api, token).status_code == 200
+    # A server left with only the retired certificate refuses every answer.
+    settings.WXLOGIN = {**settings.WXLOGIN, "API_SECURITY": {**security, "CERTIFICATES": old}}
+    before = transport.stats().get("unknown_serial", 0)
+    assert _phone(api, token).status_code == 503
+    assert transport.stats()["unknown_serial"] == before + 1
+
+
+def test_console_on_and_this_server_off_is_an_operator_error(api, api_security, settings,
+                                                            caplog):
+    token, _ = log_in()
+    settings.WXLOGIN = {**settings.WXLOGIN, "API_SECURITY": None}
+    response = _phone(api, token)
+    assert response.status_code == 500
+    assert response.json()["code"] == "wechat_misconfigured"
+    assert any(r.levelno == logging.ERROR and "errcode 40233" in r.getMessage()
+               for r in caplog.records)
+
+
+def test_this_server_on_and_the_console_off_fails_the_call(api, api_security, fake_wechat,
+                                                          caplog):
+    token, _ = log_in()
+    caplog.set_level(logging.INFO)
+    del fake_wechat.api_security[APPID]
+    response = _phone(api, token)
+    # WeChat reads the envelope as the call's body: no code in it.
+    assert response.status_code == 400
+    assert any("unsigned, with errcode 41008" in r.getMessage() for r in caplog.records)
+
+
+def test_no_key_token_or_body_reaches_the_logs(api, api_security, fake_wechat, caplog,
+                                               settings):
+    caplog.set_level(logging.DEBUG)
+    token, _ = log_in()
+    assert _phone(api, token).status_code == 200
+    fake_wechat.api_security_fault = "signature"
+    assert _phone(api, token).status_code == 503
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    material = api_security.settings()
+    assert material["SYMMETRIC_KEY"] not in logged
+    assert "PRIVATE KEY" not in logged and "CERTIFICATE" not in logged
+    assert not any(t in logged for t in fake_wechat.access_tokens)
+    assert "137000" not in logged  # the phone numbers of the answers
+
+
+class _ImageWeChat(FakeWeChat):
+    """The fake with an image API (as scan login's getwxacodeunlimit answers)."""
+
+    ROUTES = {("POST", "/wxa/getwxacodeunlimit"): "image"}
+
+    def image(self, request):
+        if request.body != {"scene": "s1", "page": "pages/index"}:
+            return 200, {"errcode": 40169, "errmsg": "invalid scene"}
+        return Reply(200, b"\x89PNG fake image", content_type="image/png")
+
+
+def test_an_image_answer_is_believed_only_when_signed(api_security, settings):
+    with _ImageWeChat({APPID: SECRET}, api_security={APPID: api_security}) as fake:
+        client = WeChatClient(APPID, SECRET, fake.url)
+        token = client.fetch_access_token().access_token
+        body = {"scene": "s1", "page": "pages/index"}
+        image = client.request_bytes("POST", "/wxa/getwxacodeunlimit",
+                                     params={"access_token": token}, json=body)
+        assert image == b"\x89PNG fake image"
+        assert set(fake.calls("/wxa/getwxacodeunlimit")[-1]["params"]) \
+            == {"iv", "data", "authtag"}
+        fake.api_security_fault = "signature"
+        with pytest.raises(AnswerNotVerified) as refused:
+            client.request_bytes("POST", "/wxa/getwxacodeunlimit",
+                                 params={"access_token": token}, json=body)
+        assert refused.value.reason == "signature"
