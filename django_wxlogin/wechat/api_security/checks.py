@@ -14,20 +14,29 @@ from ...settings import wxlogin_settings
 from . import keys
 
 EXPIRY_WARNING = datetime.timedelta(days=30)
-KIND_IDS = {"config": "wxlogin.E050", "unreadable": "wxlogin.E051",
-            "symmetric": "wxlogin.E052", "private": "wxlogin.E053", "public": "wxlogin.E053",
-            "certificate": "wxlogin.E054"}
-HINTS = {
-    "wxlogin.E050": "See the API security page of the docs: SYMMETRIC_KEY, SYMMETRIC_SN, "
-                    "PRIVATE_KEY and CERTIFICATES ({serial: certificate}) are required.",
-    "wxlogin.E051": "Give the material itself, \"env:NAME\" or \"file:/path\", readable by "
-                    "every worker.",
-    "wxlogin.E052": "The console's API对称密钥 (AES256_GCM): 32 bytes, base64.",
-    "wxlogin.E053": "The console's API非对称密钥 (RSAwithSHA256): the downloaded private key "
-                    "in PEM, unencrypted.",
-    "wxlogin.E054": "Download the platform certificate (平台证书) from the console's API "
-                    "security page; its serial is the 编号 shown there.",
-}
+CONSOLE = "the console's API security page (开发管理 -> 开发设置 -> API安全)"
+CERTIFICATE_HINT = (f"Download the platform certificate (平台证书) from {CONSOLE}; its serial is "
+                    "the 编号 shown there.")
+
+
+def _error(problem: keys.KeyProblem) -> Error:
+    """The check of one unusable key (its message names the setting, never the material)."""
+    message, kind = str(problem) + ".", problem.kind
+    if kind == "unreadable":
+        return Error(message, hint="Give the material itself, \"env:NAME\" or \"file:/path\", "
+                     "readable by every worker.", id="wxlogin.E051")
+    if kind == "symmetric":
+        return Error(message, hint=f"The API对称密钥 (AES256_GCM) of {CONSOLE}: 32 bytes, "
+                     "base64.", id="wxlogin.E052")
+    if kind in ("private", "public"):
+        return Error(message, hint=f"The API非对称密钥 (RSAwithSHA256) of {CONSOLE}, in PEM, "
+                     "unencrypted.", id="wxlogin.E053")
+    if kind == "certificate":
+        return Error(message, hint=CERTIFICATE_HINT, id="wxlogin.E054")
+    return Error(message, hint="SYMMETRIC_KEY, SYMMETRIC_SN, PRIVATE_KEY and CERTIFICATES "
+                 "({serial: certificate}) are required; PUBLIC_KEY and PATHS are optional.",
+                 id="wxlogin.E050")
+
 
 
 def _public_bytes(key: Any) -> bytes:
@@ -40,15 +49,14 @@ def _check_app(app: Any, now: datetime.datetime) -> list[Any]:
     try:
         found = keys.materials(app.appid, app.api_security, label)
     except keys.KeyProblem as exc:
-        return [Error(str(exc), hint=HINTS[KIND_IDS[exc.kind]], id=KIND_IDS[exc.kind])]
+        return [_error(exc)]
     messages: list[Any] = []
 
     def parsed(parse: Any, material: bytes, what: str) -> Any:
         try:
             return parse(material, f"{label}{what}")
         except keys.KeyProblem as exc:
-            messages.append(Error(str(exc), hint=HINTS[KIND_IDS[exc.kind]],
-                                  id=KIND_IDS[exc.kind]))
+            messages.append(_error(exc))
             return None
 
     parsed(keys.symmetric_key, found["symmetric_key"], "['SYMMETRIC_KEY']")
@@ -69,12 +77,12 @@ def _check_app(app: Any, now: datetime.datetime) -> list[Any]:
         if private is not None and _public_bytes(cert.public_key()) == \
                 _public_bytes(private.public_key()):
             messages.append(Error(f"{where} holds the app's own public key, not the platform's.",
-                                  hint=HINTS["wxlogin.E054"], id="wxlogin.E055"))
+                                  hint=CERTIFICATE_HINT, id="wxlogin.E055"))
         if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
             messages.append(Error(f"{where} is not valid now (valid from "
                                   f"{cert.not_valid_before_utc:%Y-%m-%d} to "
                                   f"{cert.not_valid_after_utc:%Y-%m-%d}).",
-                                  hint=HINTS["wxlogin.E054"], id="wxlogin.E056"))
+                                  hint=CERTIFICATE_HINT, id="wxlogin.E056"))
         elif cert.not_valid_after_utc - now < EXPIRY_WARNING:
             messages.append(Warning(f"{where} expires on {cert.not_valid_after_utc:%Y-%m-%d}.",
                                     hint="Download the new platform certificate and add it next "

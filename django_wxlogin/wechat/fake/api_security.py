@@ -119,7 +119,7 @@ class ApiSecurityAPI:
         super().__init__(**kwargs)
         self.api_security: dict[str, FakeAppSecurity] = dict(api_security or {})
         self.api_security_fault: str | None = None
-        self._seen_signatures: set[str] = set()
+        self._seen_signatures: dict[str, float] = {}  # within REQUEST_WINDOW, for replays
         self._last_answers: dict[str, Reply] = {}
 
     def dispatch(self, request: FakeRequest) -> tuple[int, Any] | Reply:
@@ -168,7 +168,10 @@ class ApiSecurityAPI:
         with self._lock:
             if signature in self._seen_signatures:
                 return answer(40240, "API_Expired_Wechatmp_Timestamp")
-            self._seen_signatures.add(signature)
+            now = time.time()
+            self._seen_signatures = {s: t for s, t in self._seen_signatures.items()
+                                     if t > now - 2 * REQUEST_WINDOW}
+            self._seen_signatures[signature] = now
         try:
             fields = json.loads(envelope.open_envelope(
                 security.symmetric_key,
