@@ -57,6 +57,8 @@ class SealedCall:
                  body: Any) -> None:
         self.keys, self.urlpath, self.path = keys, urlpath, path
         self.timestamp = int(time.time())
+        if body is not None and not isinstance(body, Mapping):
+            raise TypeError("a protected WeChat API takes a JSON object")
         params = dict(params or {})
         # The access token stays in the URL; every other parameter travels encrypted.
         self.params = {k: params.pop(k) for k in list(params) if k == "access_token"}

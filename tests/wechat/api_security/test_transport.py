@@ -4,18 +4,25 @@ happens when only one side has it on."""
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 
 import pytest
+import time_machine
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from django_wxlogin.models import WxUser
 from django_wxlogin.wechat.api_security import transport
+from django_wxlogin.wechat.api_security.keys import SUPPORTED_PATHS, AppKeys
 from django_wxlogin.wechat.client import WeChatClient
 from django_wxlogin.wechat.errors import AnswerNotVerified
 from django_wxlogin.wechat.fake import FakeWeChat, Reply
 
 from ...conftest import bearer, log_in
 from ..conftest import APPID, SECRET
+from . import vectors as v
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PHONE_API = "/wxa/business/getuserphonenumber"
@@ -153,4 +160,50 @@ def test_an_image_answer_is_believed_only_when_signed(api_security, settings):
         with pytest.raises(AnswerNotVerified) as refused:
             client.request_bytes("POST", "/wxa/getwxacodeunlimit",
                                  params={"access_token": token}, json=body)
+        assert refused.value.reason == "signature"
+
+
+def _guide_keys():
+    """The app of WeChat's worked example, as this package loads it."""
+    return AppKeys(v.APPID, v.SYM_SN, base64.b64decode(v.SYM_KEY),
+                   load_pem_private_key(v.PRIVATE_KEY.encode(), None),
+                   {v.CERT_SN: x509.load_pem_x509_certificate(v.CERTIFICATE.encode())},
+                   SUPPORTED_PATHS)
+
+
+def _guide_call():
+    with time_machine.travel(v.REQUEST_TIMESTAMP, tick=False):
+        call = transport.SealedCall(_guide_keys(), v.URLPATH, "/wxa/getuserriskrank",
+                                    {"access_token": "ACCESS_TOKEN"}, v.REQUEST_FIELDS)
+    return call
+
+
+def test_the_guides_own_answer_is_believed(settings):
+    call = _guide_call()
+    assert call.params == {"access_token": "ACCESS_TOKEN"}
+    assert call.headers["Wechatmp-TimeStamp"] == str(v.REQUEST_TIMESTAMP)
+    with time_machine.travel(v.RESPONSE_TIMESTAMP + 1, tick=False):
+        content, content_type = call.open(v.RESPONSE_HEADERS, v.RESPONSE_BODY,
+                                          "application/json")
+        assert content_type == "application/json"
+        assert json.loads(content) == {"errcode": 0, "errmsg": "getuserriskrank succ",
+                                       "risk_rank": 0, "unoin_id": 2258658297}
+        # The same answer again is a replay, even within the time window.
+        with pytest.raises(AnswerNotVerified) as replayed:
+            call.open(v.RESPONSE_HEADERS, v.RESPONSE_BODY, "application/json")
+        assert replayed.value.reason == "replayed"
+
+
+def test_the_guides_answer_verifies_through_the_deprecated_serial_too(settings):
+    call = _guide_call()
+    headers = {**v.RESPONSE_HEADERS, "Wechatmp-Serial": "a-newer-serial",
+               "Wechatmp-Serial-Deprecated": v.CERT_SN,
+               "Wechatmp-Signature-Deprecated": v.RESPONSE_HEADERS["Wechatmp-Signature"],
+               "Wechatmp-Signature": "bm90IGEgc2lnbmF0dXJl"}
+    with time_machine.travel(v.RESPONSE_TIMESTAMP + 1, tick=False):
+        assert call.open(headers, v.RESPONSE_BODY, "application/json")[0].startswith(b"{")
+        with pytest.raises(AnswerNotVerified) as refused:  # the other certificate's signature
+            call.open({**headers, "Wechatmp-Signature-Deprecated":
+                       v.RESPONSE_HEADERS["Wechatmp-Signature-Deprecated"]}, v.RESPONSE_BODY,
+                      "application/json")
         assert refused.value.reason == "signature"
