@@ -182,7 +182,9 @@ def load(app: WxApp) -> AppKeys | None:
         return None
     label = label_of(app)
     found = materials(app.appid, app.api_security, label)
-    digest = hashlib.sha256(repr(sorted(found.items())).encode()).digest()
+    canonical = {**found, "paths": sorted(found["paths"]),
+                 "certificates": sorted(found["certificates"].items())}
+    digest = hashlib.sha256(repr(sorted(canonical.items())).encode()).digest()
     with _parsed_lock:
         keys = _parsed.get(digest)
     if keys is None:

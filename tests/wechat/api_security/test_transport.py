@@ -207,3 +207,16 @@ def test_the_guides_answer_verifies_through_the_deprecated_serial_too(settings):
                        v.RESPONSE_HEADERS["Wechatmp-Signature-Deprecated"]}, v.RESPONSE_BODY,
                       "application/json")
         assert refused.value.reason == "signature"
+
+
+def test_keys_that_became_unusable_fail_the_call_as_an_operator_error(api, api_security,
+                                                                     settings, caplog, tmp_path):
+    token, _ = log_in()
+    security = settings.WXLOGIN["API_SECURITY"]
+    settings.WXLOGIN = {**settings.WXLOGIN, "API_SECURITY": {
+        **security, "PRIVATE_KEY": f"file:{tmp_path / 'gone.pem'}"}}
+    response = _phone(api, token)
+    assert response.status_code == 500
+    assert response.json()["code"] == "wechat_misconfigured"
+    assert any(r.levelno == logging.ERROR and "gone.pem" in r.getMessage()
+               for r in caplog.records)
