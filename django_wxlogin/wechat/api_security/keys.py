@@ -196,9 +196,13 @@ def load(app: WxApp) -> AppKeys | None:
     return keys
 
 
-def for_appid(appid: str) -> AppKeys | None:
-    """The keys of the configured app ``appid``, or None (off, or not a configured app)."""
+def for_call(appid: str, path: str) -> AppKeys | None:
+    """The keys that seal a call of the configured app ``appid`` to ``path``, or None (off, not
+    a configured app, or a path it does not protect: then no key is even read)."""
     for app in wxlogin_settings.apps:
         if app.appid == appid:
-            return load(app)
+            config = app.api_security
+            paths = config.get("PATHS", SUPPORTED_PATHS) if isinstance(config, Mapping) \
+                else SUPPORTED_PATHS
+            return load(app) if config is not None and path in paths else None
     return None

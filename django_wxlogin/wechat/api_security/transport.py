@@ -29,7 +29,7 @@ from ...exceptions import WeChatMisconfigured
 from ...settings import wxlogin_settings
 from ..errors import AnswerNotVerified
 from . import envelope
-from .keys import AppKeys, KeyProblem, for_appid
+from .keys import AppKeys, KeyProblem, for_call
 
 logger = logging.getLogger("django_wxlogin.wechat.api_security")
 
@@ -174,10 +174,10 @@ def seal(appid: str, base_url: str, method: str, path: str, params: Mapping[str,
     if method != "POST":
         return None
     try:
-        keys = for_appid(appid)
+        keys = for_call(appid, path)
     except KeyProblem as exc:
         logger.error("API security of appid %s is unusable: %s", appid, exc)
         raise WeChatMisconfigured() from None
-    if keys is None or path not in keys.paths:
+    if keys is None:
         return None
     return SealedCall(keys, base_url + path, path, params, body)
