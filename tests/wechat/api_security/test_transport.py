@@ -13,12 +13,13 @@ import time_machine
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
+from django_wxlogin.exceptions import WeChatUnavailable
 from django_wxlogin.models import WxUser
 from django_wxlogin.wechat.api_security import transport
 from django_wxlogin.wechat.api_security.keys import SUPPORTED_PATHS, AppKeys
 from django_wxlogin.wechat.client import WeChatClient
-from django_wxlogin.wechat.errors import AnswerNotVerified
-from django_wxlogin.wechat.fake import FakeWeChat, Reply
+from django_wxlogin.wechat.errors import AnswerNotVerified, ApiSecurityRejected
+from django_wxlogin.wechat.fake import FakeAppSecurity, FakeWeChat, Reply
 
 from ...conftest import bearer, log_in
 from ..conftest import APPID, SECRET
@@ -109,6 +110,23 @@ def test_console_on_and_this_server_off_is_an_operator_error(api, api_security, 
                for r in caplog.records)
 
 
+@pytest.mark.parametrize(("key", "errcode"), [("PRIVATE_KEY", 40234), ("SYMMETRIC_KEY", 40235)])
+def test_keys_that_differ_from_the_consoles_are_wechats_typed_refusals(
+        api, api_security, settings, caplog, key, errcode):
+    token, _ = log_in()
+    other = FakeAppSecurity.generate().settings()
+    settings.WXLOGIN = {**settings.WXLOGIN, "API_SECURITY": {
+        **settings.WXLOGIN["API_SECURITY"], key: other[key]}}
+    response = _phone(api, token)
+    assert response.status_code == 500
+    assert response.json()["code"] == "wechat_misconfigured"
+    assert any(r.levelno == logging.ERROR and f"errcode {errcode}" in r.getMessage()
+               for r in caplog.records)
+    with pytest.raises(ApiSecurityRejected):
+        WeChatClient(APPID, SECRET, settings.WXLOGIN["API_BASE_URL"]).request(
+            "POST", PHONE_API, params={"access_token": "AT-unknown"}, json={"code": "c"})
+
+
 def test_this_server_on_and_the_console_off_fails_the_call(api, api_security, fake_wechat,
                                                           caplog):
     token, _ = log_in()
@@ -156,6 +174,10 @@ def test_an_image_answer_is_believed_only_when_signed(api_security, settings):
         assert image == b"\x89PNG fake image"
         assert set(fake.calls("/wxa/getwxacodeunlimit")[-1]["params"]) \
             == {"iv", "data", "authtag"}
+        with pytest.raises(WeChatUnavailable) as failed:  # a sealed errcode, mapped as ever
+            client.request_bytes("POST", "/wxa/getwxacodeunlimit",
+                                 params={"access_token": token}, json={"scene": "bad"})
+        assert failed.value.errcode == 40169
         fake.api_security_fault = "signature"
         with pytest.raises(AnswerNotVerified) as refused:
             client.request_bytes("POST", "/wxa/getwxacodeunlimit",
