@@ -43,7 +43,8 @@ program receives it from WeChat.
 
 ``api_security={appid: FakeAppSecurity.generate()}`` turns on server-API security for those
 apps: protected calls must come encrypted and signed, their answers go back so (``api_security.py``
-lists its errcodes and the faults ``fake.api_security_fault`` scripts).
+lists its errcodes and the faults ``fake.api_security_fault`` scripts); on the command line,
+``--api-security APPID --keys-dir DIR`` writes new keys to DIR and prints the app's settings.
 
 Run it on its own with ``python -m django_wxlogin.wechat.fake --port 8090 --app APPID:SECRET``;
 ``python -m django_wxlogin.wechat.fake encrypt --appid APPID --code CODE '{"k": "v"}'`` prints
