@@ -103,9 +103,17 @@ DEFAULTS: dict[str, Any] = {
     "ACCESS_TOKEN_ENDPOINT": "stable",
     # Seconds before WeChat's expiry at which a cached access token is no longer used.
     "ACCESS_TOKEN_MARGIN": 300,
+    # --- Server-API security (服务端API安全鉴权), off by default -------------------------------
+    # The single app's keys from the console's API security page (开发管理 -> 开发设置 -> API安全),
+    # or None: {"SYMMETRIC_KEY", "SYMMETRIC_SN", "PRIVATE_KEY", "CERTIFICATES": {serial: PEM}},
+    # optional "PUBLIC_KEY" and "PATHS"; each key or certificate may be "env:NAME" or
+    # "file:/path". With APPS, each app carries its own "API_SECURITY" instead.
+    "API_SECURITY": None,
+    # Seconds an answer's timestamp may be older than its request, or ahead of this clock.
+    "API_SECURITY_MAX_SKEW": 60,
 }
 
-APP_KEYS = ("APPID", "SECRET", "NAME")
+APP_KEYS = ("APPID", "SECRET", "NAME", "API_SECURITY")
 
 
 @dataclass(frozen=True)
@@ -115,6 +123,8 @@ class WxApp:
     appid: str
     secret: str = field(repr=False)
     name: str = ""
+    # The app's API_SECURITY setting (None: off); read by wechat/api_security/keys.py.
+    api_security: Any = field(default=None, repr=False, compare=False)
 
     def matches(self, ref: str) -> bool:
         return ref == self.appid or (bool(self.name) and ref == self.name)
@@ -166,8 +176,10 @@ class WxLoginSettings:
         """Every configured mini program: ``APPS``, or the single ``APPID``/``SECRET``."""
         configured = self.get("APPS")
         if not configured:
-            return [WxApp(str(self.get("APPID")), str(self.get("SECRET")))]
-        return [WxApp(str(a.get("APPID", "")), str(a.get("SECRET", "")), str(a.get("NAME", "")))
+            return [WxApp(str(self.get("APPID")), str(self.get("SECRET")),
+                          api_security=self.get("API_SECURITY"))]
+        return [WxApp(str(a.get("APPID", "")), str(a.get("SECRET", "")), str(a.get("NAME", "")),
+                      api_security=a.get("API_SECURITY"))
                 for a in configured]
 
     def app(self, ref: str | None = None) -> WxApp:

@@ -1,5 +1,6 @@
 """Settings of the example project, all from the environment (see README)."""
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -102,6 +103,8 @@ if os.environ.get("WXLOGIN_APPS"):  # several mini programs: "NAME:APPID:SECRET,
 else:
     WXLOGIN["APPID"] = os.environ.get("WXLOGIN_APPID", "wx0000000000000000")
     WXLOGIN["SECRET"] = os.environ.get("WXLOGIN_SECRET", "example-secret")
+    if os.environ.get("WXLOGIN_API_SECURITY"):  # JSON; its keys as "env:NAME" or "file:/path"
+        WXLOGIN["API_SECURITY"] = json.loads(os.environ["WXLOGIN_API_SECURITY"])
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["django_wxlogin.authentication.WxTokenAuthentication"],

@@ -1,8 +1,9 @@
 """A second Django process for the cross-process access-token test.
 
-``python -m tests.phone_worker '{"database", "fake_url", "token", "codes"}'`` sets Django up
-against the test database and Redis, prints ``ready``, waits for a line on stdin, then posts
-every code to phone/ at once from its own threads and prints the statuses as JSON.
+``python -m tests.phone_worker '{"database", "fake_url", "token", "codes", "api_security"}'``
+sets Django up against the test database and Redis, prints ``ready``, waits for a line on
+stdin, then posts every code to phone/ at once from its own threads and prints the statuses as
+JSON.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ def main() -> None:
 
     settings.DATABASES["default"]["NAME"] = args["database"]
     settings.WXLOGIN["API_BASE_URL"] = args["fake_url"]
+    settings.WXLOGIN["API_SECURITY"] = args.get("api_security")  # keys from files and env
     import django
 
     django.setup()

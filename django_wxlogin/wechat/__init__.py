@@ -5,5 +5,7 @@ Only this package builds a WeChat URL or reads a WeChat answer: ``client`` makes
 package's typed errors, ``redaction`` keeps the appsecret and other secrets out of the logs,
 ``access_token`` shares one access token per mini program, ``code_lock`` exchanges each login
 code once, ``phone``, ``session_keys``, ``decryption`` and ``signatures`` are the APIs built on
-a user's session_key, and ``fake`` is a WeChat server on loopback for tests and development.
+a user's session_key, ``api_security`` seals the calls of apps that turn on WeChat's
+server-API security and checks their answers, and ``fake`` is a WeChat server on loopback for
+tests and development.
 """

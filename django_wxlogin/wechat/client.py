@@ -9,6 +9,7 @@ error raised here carries the URL.
 from __future__ import annotations
 
 import ipaddress
+import json as json_module
 import logging
 import os
 import threading
@@ -21,6 +22,7 @@ from requests.adapters import HTTPAdapter
 
 from ..exceptions import WeChatUnavailable
 from ..settings import WxApp, wxlogin_settings
+from .api_security.transport import seal
 from .errors import error_for
 from .redaction import install_log_redaction
 
@@ -89,27 +91,32 @@ class WeChatClient:
     def request(self, method: str, path: str, *, params: dict[str, Any] | None = None,
                 json: Any = None) -> dict[str, Any]:
         """One call, no retry: WeChat's JSON answer, or a typed :class:`WeChatError`."""
-        return self._json(path, self._send(method, path, params, json))
+        return self._json(path, self._send(method, path, params, json)[0])
 
     def request_bytes(self, method: str, path: str, *, params: dict[str, Any] | None = None,
                       json: Any = None) -> bytes:
         """One call whose success is not JSON (an image): its body. WeChat answers errors as
         JSON even there, so a JSON answer is mapped like any other and never returned."""
-        response = self._send(method, path, params, json)
-        if response.headers.get("Content-Type", "").split(";")[0].strip() in (
-                "application/json", "text/plain") or response.content[:1] == b"{":
-            self._json(path, response)
+        content, content_type = self._send(method, path, params, json)
+        if content_type.split(";")[0].strip() in ("application/json", "text/plain") \
+                or content[:1] == b"{":
+            self._json(path, content)
             logger.warning("WeChat %s answered JSON without an errcode", path)
             raise WeChatUnavailable()
-        return response.content
+        return content
 
     def _send(self, method: str, path: str, params: dict[str, Any] | None,
-              json: Any) -> requests.Response:
+              json: Any) -> tuple[bytes, str]:
+        """The answer's body and Content-Type; with the app's API security on for ``path``,
+        sent sealed and answered only once verified (:mod:`.api_security`)."""
         timeout = (wxlogin_settings.CONNECT_TIMEOUT, wxlogin_settings.READ_TIMEOUT)
+        sealed = seal(self.appid, self.base_url, method, path, params, json)
+        outgoing: dict[str, Any] = {"params": params, "json": json} if sealed is None else {
+            "params": sealed.params, "data": sealed.body, "headers": sealed.headers}
         response = None
         try:
             response = http_session().request(
-                method, self.base_url + path, params=params, json=json, timeout=timeout
+                method, self.base_url + path, timeout=timeout, **outgoing
             )
         except requests.RequestException as exc:
             # Its text holds the URL, and so the secret: log the type only.
@@ -119,11 +126,14 @@ class WeChatClient:
         if response.status_code >= 400:
             logger.warning("WeChat %s answered HTTP %s", path, response.status_code)
             raise WeChatUnavailable()
-        return response
+        content_type = response.headers.get("Content-Type", "")
+        if sealed is not None:
+            return sealed.open(response.headers, response.content, content_type)
+        return response.content, content_type
 
-    def _json(self, path: str, response: requests.Response) -> dict[str, Any]:
+    def _json(self, path: str, content: bytes) -> dict[str, Any]:
         try:
-            data = response.json()
+            data = json_module.loads(content)
         except ValueError:
             data = None
         if not isinstance(data, dict):

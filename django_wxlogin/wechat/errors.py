@@ -18,6 +18,36 @@ from ..exceptions import (
 
 logger = logging.getLogger("django_wxlogin.wechat")
 
+
+class ApiSecurityRejected(WeChatMisconfigured):
+    """WeChat refused a call for its server-API security (errcodes 40230 to 40240): the app's
+    keys, the console's switch or this server's clock must be fixed by an operator."""
+
+
+class AnswerNotVerified(WeChatUnavailable):
+    """An answer that failed the server-API security checks (unsigned, wrongly signed, not
+    decryptable, replayed or stale): never believed. ``reason`` says which check."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason
+
+
+# WeChat's names for its API-security errcodes (服务端 API 签名加密指南, 错误码).
+API_SECURITY_ERRCODES = {
+    40230: "missing Wechatmp-Serial",
+    40231: "missing Wechatmp-TimeStamp",
+    40232: "missing Wechatmp-Signature",
+    40233: "missing Wechatmp-Appid",
+    40234: "invalid signature",
+    40235: "invalid encryption",
+    40236: "invalid Wechatmp-Appid",
+    40237: "Wechatmp-Appid does not match the access token",
+    40238: "no symmetric key set in the console",
+    40239: "no public key set in the console",
+    40240: "timestamp expired (is this server's clock right?)",
+}
+
 ERRCODE_ERRORS: dict[int, type[WeChatError]] = {
     -1: WeChatUnavailable,
     40029: InvalidCode,
@@ -29,6 +59,7 @@ ERRCODE_ERRORS: dict[int, type[WeChatError]] = {
     40125: WeChatMisconfigured,
     41002: WeChatMisconfigured,
     40164: WeChatMisconfigured,  # the server's IP is not in the app's whitelist
+    **{errcode: ApiSecurityRejected for errcode in API_SECURITY_ERRCODES},
 }
 
 
@@ -40,7 +71,13 @@ def error_for(errcode: Any, appid: str, path: str) -> WeChatError:
     except (TypeError, ValueError):
         errcode = -1
     error_class = ERRCODE_ERRORS.get(errcode, WeChatUnavailable)
-    if error_class is WeChatMisconfigured:
+    if error_class is ApiSecurityRejected:
+        logger.error(
+            "WeChat refused the API security of appid %s on %s: errcode %s, %s. Check the "
+            "app's API_SECURITY keys against the console's API security page (and that both "
+            "sides have it on)", appid, path, errcode, API_SECURITY_ERRCODES[errcode],
+        )
+    elif error_class is WeChatMisconfigured:
         logger.error(
             "WeChat rejected the credentials of appid %s (errcode %s on %s): "
             "check WXLOGIN's APPID and SECRET, and the app's IP whitelist",

@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, connections
 from rest_framework.test import APIClient
@@ -19,7 +20,8 @@ from django_wxlogin.wechat import access_token
 
 from ..conftest import bearer, log_in
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Every test runs twice: as is, and with server-API security on (tests/wechat/conftest.py).
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("security_mode")]
 STABLE = "/cgi-bin/stable_token"
 CLASSIC = "/cgi-bin/token"
 PHONE_API = "/wxa/business/getuserphonenumber"
@@ -102,6 +104,7 @@ def test_ten_concurrent_calls_in_two_processes_refresh_a_stale_token_once(fake_w
         [sys.executable, "-m", "tests.phone_worker", json.dumps({
             "database": connection.settings_dict["NAME"], "fake_url": fake_wechat.url,
             "token": token, "codes": [f"phone.1390000000{i}" for i in range(5)],
+            "api_security": settings.WXLOGIN.get("API_SECURITY"),
         })],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
         cwd=Path(__file__).resolve().parents[2], env=os.environ.copy(),

@@ -8,7 +8,8 @@ from django_wxlogin.models import WxUser
 
 from ..conftest import bearer, log_in
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Every test runs twice: as is, and with server-API security on (tests/wechat/conftest.py).
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("security_mode")]
 PHONE_API = "/wxa/business/getuserphonenumber"
 
 

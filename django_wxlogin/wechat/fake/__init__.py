@@ -41,6 +41,11 @@ session_key the openid's latest login got, else 87009 (40003 for an openid never
 access tokens. ``encrypted_data_for`` encrypts data for a login code's session_key, as the mini
 program receives it from WeChat.
 
+``api_security={appid: FakeAppSecurity.generate()}`` turns on server-API security for those
+apps: protected calls must come encrypted and signed, their answers go back so (``api_security.py``
+lists its errcodes and the faults ``fake.api_security_fault`` scripts); on the command line,
+``--api-security APPID --keys-dir DIR`` writes new keys to DIR and prints the app's settings.
+
 Run it on its own with ``python -m django_wxlogin.wechat.fake --port 8090 --app APPID:SECRET``;
 ``python -m django_wxlogin.wechat.fake encrypt --appid APPID --code CODE '{"k": "v"}'`` prints
 a ``{"encrypted_data", "iv"}`` body for ``POST decrypt/``.
@@ -50,6 +55,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .api_security import ApiSecurityAPI, FakeAppSecurity
 from .miniprogram import (
     MiniProgramAPI,
     encrypt,
@@ -60,11 +66,11 @@ from .miniprogram import (
 )
 from .server import FakeRequest, FakeServer, Reply, answer
 
-__all__ = ["FakeRequest", "FakeWeChat", "Reply", "answer", "encrypt", "encrypted_data_for",
-           "openid_for", "session_key_for", "unionid_for"]
+__all__ = ["FakeAppSecurity", "FakeRequest", "FakeWeChat", "Reply", "answer", "encrypt",
+           "encrypted_data_for", "openid_for", "session_key_for", "unionid_for"]
 
 
-class FakeWeChat(MiniProgramAPI, FakeServer):
+class FakeWeChat(ApiSecurityAPI, MiniProgramAPI, FakeServer):
     """``with FakeWeChat(apps={"wx123": "secret"}) as fake: fake.url`` (apps=None: any app).
 
     Each surface is a mixin that declares its ``ROUTES``; its ``__init__`` takes its own
