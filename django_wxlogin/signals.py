@@ -66,3 +66,8 @@ def send_logout(request: Any, *, everywhere: bool) -> None:
                                           user=user)
 
     transaction.on_commit(send)
+
+#: A verified message push (``django_wxlogin.push``), sent once per message after its
+#: handlers' transaction commits. Arguments: ``sender`` (the ``WxApp`` it was pushed for: compare
+#: ``sender.appid``), ``message`` (a ``push.dispatch.PushMessage``).
+push_received = Signal()
