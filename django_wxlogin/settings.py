@@ -114,9 +114,9 @@ DEFAULTS: dict[str, Any] = {
     "PUSH_MAX_AGE": 300,
     # How long a handled push's id is remembered, so WeChat's retries of it are handled once.
     "PUSH_DEDUP_TTL": 24 * 3600,
-    # Days between POST account/delete/ and the erasure (注销冷静期): a login meanwhile cancels
-    # the closure. 14 days, with the daily wxlogin_erase cron, ends within 15 working days.
-    # 0 erases at once.
+    # Time (seconds or timedelta) between POST account/delete/ and the erasure (注销冷静期):
+    # a login meanwhile cancels the closure. 14 days, with the daily wxlogin_erase cron, ends
+    # within 15 working days. 0 erases at once.
     "CLOSURE_GRACE_PERIOD": timedelta(days=14),
     # What erasure does to the Django user: "anonymise" (deactivated, personal fields blanked,
     # its rows kept) or "delete" (deleted, with whatever cascades from it).
