@@ -121,6 +121,19 @@ def test_real_responses_match_the_schema(openapi, live_server, settings, django_
     settings.WXLOGIN = {**settings.WXLOGIN, "PASSWORD_LOGIN": False}
     call("POST", "/wx/login/password/", 404, json=credentials)
 
+    # Closing an account: refused without re-authentication, then pending, then cancelled.
+    settings.WXLOGIN = {**settings.WXLOGIN, "REQUIRE_ACCOUNT": False}
+    xena = call("POST", "/wx/login/", 200, json={"code": fresh_code("xena")}).json()
+    xena_auth = {"Authorization": f"Bearer {xena['token']}"}
+    call("POST", "/wx/account/delete/", 401, json={"code": fresh_code("xena")})
+    call("POST", "/wx/account/delete/", 400, headers=xena_auth, json={})
+    call("POST", "/wx/account/delete/", 403, headers=xena_auth,
+         json={"code": fresh_code("yves")})
+    call("POST", "/wx/account/delete/", 202, headers=xena_auth,
+         json={"code": fresh_code("xena")})
+    back = call("POST", "/wx/login/", 200, json={"code": fresh_code("xena")}).json()
+    assert back["closure_cancelled"] is True
+
     # Message push, as WeChat calls it (plaintext mode: the query is signed).
     call("GET", "/wx/push/{app}/", 404, path="/wx/push/nope/")
     settings.WXLOGIN = {**settings.WXLOGIN, "TOKEN": "schematoken"}
