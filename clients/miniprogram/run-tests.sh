@@ -15,7 +15,7 @@ export PYTHON="${PYTHON:-python3}"
 
 # What the example project imports; the repository's test extra includes all of it.
 if ! "$PYTHON" -c 'import django, rest_framework, django_redis, requests, cryptography, PIL, tqdm
-import drf_spectacular, drf_spectacular_sidecar, dj_database_url, psycopg, gunicorn' 2>/dev/null
+import drf_spectacular, drf_spectacular_sidecar, dj_database_url, psycopg, gunicorn, defusedxml' 2>/dev/null
 then
   "$PYTHON" -m pip install -q -e "../..[example]"
 fi
