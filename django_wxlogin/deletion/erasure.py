@@ -18,13 +18,14 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from .. import bind_tickets, signals, throttling
+from ..audit import identity_subject
 from ..client_ip import network_of
 from ..databases import primary
 from ..models import RevokeReason, WxSession, WxUser
 from ..sessions.revocation import revoke_sessions, revoke_user
 from ..settings import wxlogin_settings
 from .models import AccountClosure, ClosureState, PrivacyAction
-from .records import identity_subject, record, user_subject
+from .records import record, user_subject
 
 # Fields of a custom user model that hold personal data, blanked when it is anonymised.
 PERSONAL_FIELDS = ("email", "first_name", "last_name", "name", "full_name", "nickname",

@@ -16,12 +16,13 @@ from __future__ import annotations
 import re
 
 from .. import signals
+from ..audit import identity_subject
 from ..avatars import delete_later
 from ..models import WxUser
 from ..push.dispatch import PushMessage, handles
 from .erasure import erase_identity, forget_unknown_identity
 from .models import PrivacyAction
-from .records import identity_subject, record
+from .records import record
 
 PROFILE = frozenset({"nickname", "avatar"})
 REVOKED_FIELDS = {"6": PROFILE, "19": PROFILE, "20": PROFILE, "8": frozenset({"phone_number"})}

@@ -1,5 +1,6 @@
 """The privacy audit trail: a ``PrivacyRecord`` row and an audit log line per closure, erasure
-and privacy push, naming people by keyed hashes (``crypto.keyed_hash``), never in clear."""
+and privacy push, naming people by keyed hashes (``audit.identity_subject`` for identities),
+never in clear."""
 
 from __future__ import annotations
 
@@ -13,11 +14,6 @@ from ..crypto import keyed_hash
 from .models import PrivacyRecord
 
 logger = logging.getLogger("django_wxlogin.audit")
-
-
-def identity_subject(appid: str, openid: str) -> str:
-    """The keyed hash of one WeChat identity: what the trail names it by."""
-    return keyed_hash("identity", appid, openid)
 
 
 def user_subject(user_pk: Any) -> str:

@@ -20,7 +20,7 @@ from rest_framework.exceptions import APIException, NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 
-from ..audit import clean
+from ..audit import clean, identity_subject
 from ..exceptions import ServiceUnavailable, UnknownApp
 from ..schema import errors, extend_schema
 from ..settings import WxApp, wxlogin_settings
@@ -121,8 +121,10 @@ class PushView(WxLoginAPIView):
                              type(exc).__name__)
                 raise ServiceUnavailable() from None
             replay.finish(wx_app.appid, message.message_id, handled=True)
-            logger.info("push handled app=%s event=%s message=%s", wx_app.appid,
-                        clean(message.event[:64]), clean(message.message_id))
+            logger.info("push handled app=%s event=%s message=%s subject=%s", wx_app.appid,
+                        clean(message.event[:64]), clean(message.message_id),
+                        identity_subject(wx_app.appid, message.openid)[:16]
+                        if message.openid else "-")
         return HttpResponse("success", content_type="text/plain")
 
     def _decoded(self, request: Request, app: WxApp, timestamp: str,

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from django_wxlogin import signals
+from django_wxlogin.audit import identity_subject
 from django_wxlogin.deletion.models import PrivacyRecord
-from django_wxlogin.deletion.records import identity_subject
 from django_wxlogin.models import WxSession, WxUser
 
 from ..conftest import fresh_code
