@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
-from django_wxlogin import bind_tickets
+from django_wxlogin import bind_tickets, signals
 from django_wxlogin.deletion.models import PrivacyRecord
 from django_wxlogin.exceptions import InvalidBindTicket
 from django_wxlogin.models import WxSession, WxUser
@@ -73,3 +76,26 @@ def test_a_closed_wechat_account_drops_its_bind_tickets(settings):
         "OpenID": identity.openid}))
     with pytest.raises(InvalidBindTicket):
         bind_tickets.read(ticket)
+
+
+def test_a_receiver_that_refuses_stops_one_erasure_and_not_the_others(capsys):
+    pat, quinn = make_person("pat"), make_person("quinn")
+    for person, name in ((pat, "pat"), (quinn, "quinn")):
+        answer = client_of(person.token).post("/wx/account/delete/",
+                                              {"code": fresh_code(name)}, format="json")
+        assert answer.status_code == 202
+
+    def refuse(sender, user, **kwargs):
+        if user.pk == pat.user_pk:
+            raise RuntimeError("orders still open")
+
+    signals.erasing_user.connect(refuse, dispatch_uid="t_refuse")
+    try:
+        with time_machine.travel(timezone.now() + timedelta(days=15)), \
+                pytest.raises(CommandError, match="closure"):
+            call_command("wxlogin_erase", "--due")
+    finally:
+        signals.erasing_user.disconnect(dispatch_uid="t_refuse")
+    assert "Erased 1 user." in capsys.readouterr().out
+    assert WxUser.objects.filter(openid=pat.openid).exists()  # nothing of it changed
+    assert not WxUser.objects.filter(openid=quinn.openid).exists()

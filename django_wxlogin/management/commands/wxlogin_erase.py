@@ -40,13 +40,19 @@ class Command(BaseCommand):
         if dry_run:
             self.stdout.write(f"Would erase {plural(len(users), 'user')}.")
             return
-        erased = 0
         if pending is None:
             erase_user(users[0], outcome="erased by hand (wxlogin_erase --user)")
-            erased = 1
-        else:
-            erased = sum(closures.erase_due(c) for c in pending)
+            self.stdout.write("Erased 1 user.")
+            return
+        erased, failed = 0, []
+        for closure in pending:  # one failure (a project's receiver raising) stops no other
+            try:
+                erased += closures.erase_due(closure)
+            except Exception as exc:
+                failed.append(f"closure {closure.pk}: {type(exc).__name__}")
         self.stdout.write(f"Erased {plural(erased, 'user')}.")
+        if failed:
+            raise CommandError(f"Not erased, tried again on the next run: {'; '.join(failed)}")
 
     def _user(self, value: str) -> Any:
         model = get_user_model()
