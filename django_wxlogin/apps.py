@@ -10,6 +10,9 @@ class WxLoginConfig(AppConfig):
 
     def ready(self) -> None:
         from . import audit, checks, receivers  # noqa: F401  (registers checks, receivers)
+        from .deletion import checks as deletion_checks  # noqa: F401
+        from .deletion import events  # noqa: F401  (registers the privacy push handlers)
+        from .push import checks as push_checks  # noqa: F401
         from .wechat.api_security import checks as api_security_checks  # noqa: F401
         from .wechat.redaction import install_log_redaction
 

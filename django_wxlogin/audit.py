@@ -14,6 +14,7 @@ from django.dispatch import receiver
 
 from . import signals
 from .client_ip import client_ip
+from .crypto import keyed_hash
 from .models import WxSession
 
 logger = logging.getLogger("django_wxlogin.audit")
@@ -51,6 +52,12 @@ def _revoked(sender: Any, sessions: list[tuple[int, Any]], reason: str, **kwargs
     users = sorted({str(user) for _, user in sessions})
     shown = ",".join(clean(u) for u in users[:20]) + ("…" if len(users) > 20 else "")
     logger.info("revoke sessions=%d users=%s reason=%s", len(sessions), shown, reason)
+
+
+def identity_subject(appid: str, openid: str) -> str:
+    """How audit records and lines name a WeChat identity: a keyed hash of its appid and
+    openid (``crypto.keyed_hash``), never the openid itself."""
+    return keyed_hash("identity", appid, openid)
 
 
 def login_failed(request: Any, code: str, app: str = "") -> None:

@@ -70,3 +70,20 @@ def redeem(ticket: str) -> None:
         raise _unavailable(exc) from None
     if not taken:
         raise InvalidBindTicket()
+
+
+def forget(appid: str, openid: str) -> int:
+    """Delete the live tickets of one WeChat identity (an erasure); how many. Walks the
+    tickets' keys (few: each lives ``BIND_TICKET_TTL``) on a django-redis cache; a cache that
+    cannot be walked keeps them until they expire."""
+    try:
+        store: Any = cache()
+        names = list(store.iter_keys(key("bind", "*"))) if hasattr(store, "iter_keys") else []
+        doomed = [name for name, entry in store.get_many(names).items()
+                  if isinstance(entry, list) and entry[:2] == [appid, openid]]
+        if doomed:
+            store.delete_many(doomed)
+        return len(doomed)
+    except Exception as exc:
+        warn_unavailable(logger, "Bind ticket cache", exc)
+        return 0

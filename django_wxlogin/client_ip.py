@@ -35,8 +35,11 @@ def client_network(request: Any) -> str | None:
     ``THROTTLE_IPV6_PREFIX`` bits (a subscriber gets a whole /64: one bucket per address would
     give it 2**64 of them). None when the address does not parse."""
     found = client_ip(request)
-    if found is None:
-        return None
+    return None if found is None else network_of(found)
+
+
+def network_of(found: str) -> str:
+    """The throttling bucket of one valid address (see ``client_network``)."""
     address = ipaddress.ip_address(found)
     if isinstance(address, ipaddress.IPv6Address):
         if address.ipv4_mapped is not None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import functools
+import hashlib
+import hmac
 import logging
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -50,6 +52,16 @@ def decrypt(value: str) -> str | None:
     except (InvalidToken, UnicodeError):
         logger.warning("A stored secret could not be decrypted (SECRET_KEY rotated?)")
         return None
+
+
+def keyed_hash(*parts: str) -> str:
+    """HMAC-SHA256 of the parts under a key derived from ``SECRET_KEY``: names a person in
+    audit records without the identifier itself (whoever holds the openid and the key can
+    recompute it; nobody can reverse it)."""
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+               info=b"django-wxlogin audit subject").derive(settings.SECRET_KEY.encode("utf-8"))
+    message = "\x00".join(parts).encode("utf-8")
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
 class EncryptedTextField(models.TextField):

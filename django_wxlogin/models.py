@@ -68,6 +68,7 @@ class RevokeReason(models.TextChoices):
     MERGED = "merged", _("merged into an account by binding")
     UNBIND = "unbind", _("WeChat identity unbound")
     PASSWORD_CHANGED = "password", _("the password changed")
+    CLOSED = "closed", _("account closed or erased")
 
 
 class PendingInvalidation(models.Model):
@@ -155,3 +156,7 @@ class WxSession(models.Model):
         """Enough of the digest to tell sessions apart in the admin and in listings; the only
         part of it ever shown."""
         return self.digest[:8]
+
+
+# The deletion package's models, registered with the app (one app, one models module).
+from .deletion import models as deletion_models  # noqa: E402, F401

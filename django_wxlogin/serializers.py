@@ -165,6 +165,9 @@ class LoginResponseSerializer(serializers.Serializer):
     created = serializers.BooleanField(
         help_text=_("True when this login created the user's identity in this mini program."))
     user = LoginUserSerializer()
+    closure_cancelled = serializers.BooleanField(default=False, help_text=_(
+        "True when this login cancelled the account's pending closure (注销冷静期): tell the "
+        "person their account is kept."))
 
 
 class ProfileSerializer(serializers.ModelSerializer):

@@ -111,9 +111,28 @@ DEFAULTS: dict[str, Any] = {
     "API_SECURITY": None,
     # Seconds an answer's timestamp may be older than its request, or ahead of this clock.
     "API_SECURITY_MAX_SKEW": 60,
+    # --- Message push and account deletion (django_wxlogin.push, django_wxlogin.deletion) ---
+    # Message push (消息推送) per app: TOKEN, ENCODING_AES_KEY and PUSH_FORMAT ("json" or "xml")
+    # go in the app's WXLOGIN["APPS"] entry (or next to APPID/SECRET for a single app).
+    "TOKEN": "",
+    "ENCODING_AES_KEY": "",
+    "PUSH_FORMAT": "json",
+    # How far a push's timestamp may be from our clock (seconds) before it is refused as a
+    # replay; each nonce is accepted once within twice this window.
+    "PUSH_MAX_AGE": 300,
+    # How long a handled push's id is remembered, so WeChat's retries of it are handled once.
+    "PUSH_DEDUP_TTL": 24 * 3600,
+    # Time (seconds or timedelta) between POST account/delete/ and the erasure (注销冷静期):
+    # a login meanwhile cancels the closure. 14 days, with the daily wxlogin_erase cron, ends
+    # within 15 working days. 0 erases at once.
+    "CLOSURE_GRACE_PERIOD": timedelta(days=14),
+    # What erasure does to the Django user: "anonymise" (deactivated, personal fields blanked,
+    # its rows kept) or "delete" (deleted, with whatever cascades from it).
+    "ERASE_USER": "anonymise",
 }
 
-APP_KEYS = ("APPID", "SECRET", "NAME", "API_SECURITY")
+APP_KEYS = ("APPID", "SECRET", "NAME", "API_SECURITY", "TOKEN", "ENCODING_AES_KEY",
+            "PUSH_FORMAT")
 
 
 @dataclass(frozen=True)
@@ -123,6 +142,11 @@ class WxApp:
     appid: str
     secret: str = field(repr=False)
     name: str = ""
+    # Message push (django_wxlogin.push): the console's Token and EncodingAESKey ("" without safe
+    # mode), and the body format.
+    token: str = field(default="", repr=False)
+    encoding_aes_key: str = field(default="", repr=False)
+    push_format: str = "json"
     # The app's API_SECURITY setting (None: off); read by wechat/api_security/keys.py.
     api_security: Any = field(default=None, repr=False, compare=False)
 
@@ -177,10 +201,17 @@ class WxLoginSettings:
         configured = self.get("APPS")
         if not configured:
             return [WxApp(str(self.get("APPID")), str(self.get("SECRET")),
-                          api_security=self.get("API_SECURITY"))]
+                          api_security=self.get("API_SECURITY"), **self._push(None))]
         return [WxApp(str(a.get("APPID", "")), str(a.get("SECRET", "")), str(a.get("NAME", "")),
-                      api_security=a.get("API_SECURITY"))
+                      api_security=a.get("API_SECURITY"), **self._push(a))
                 for a in configured]
+
+    def _push(self, entry: dict[str, Any] | None) -> dict[str, str]:
+        """An app's message-push settings, from its ``APPS`` entry or the top level."""
+        def read(name: str) -> str:
+            return str(entry.get(name, DEFAULTS[name]) if entry is not None else self.get(name))
+        return {"token": read("TOKEN"), "encoding_aes_key": read("ENCODING_AES_KEY"),
+                "push_format": read("PUSH_FORMAT")}
 
     def app(self, ref: str | None = None) -> WxApp:
         """The app named by ``ref`` (its NAME or APPID); with one app, ``None`` names it."""

@@ -66,3 +66,30 @@ def send_logout(request: Any, *, everywhere: bool) -> None:
                                           user=user)
 
     transaction.on_commit(send)
+
+#: A verified message push (``django_wxlogin.push``), sent once per message after its
+#: handlers' transaction commits. Arguments: ``sender`` (the ``WxApp`` it was pushed for: compare
+#: ``sender.appid``), ``message`` (a ``push.dispatch.PushMessage``).
+push_received = Signal()
+
+#: Account deletion (``django_wxlogin.deletion``). ``closure_requested`` and
+#: ``closure_cancelled`` (sender: the user model; ``user``, ``closure``, and ``by``: "login" or
+#: "admin" for a cancellation) are sent after the commit.
+closure_requested = Signal()
+closure_cancelled = Signal()
+#: Sent first, inside the erasure's transaction, before anything is erased: delete or
+#: anonymise your own rows about ``user`` here (raise to stop the erasure: nothing changes).
+#: Arguments: ``sender`` (the user model), ``user``, ``identities`` (its ``WxUser`` rows).
+erasing_user = Signal()
+#: After the commit of an erasure: ``sender`` (the user model), ``user_pk``, ``subjects`` (the
+#: keyed hashes of the erased identities, as in the audit trail), ``deleted`` (True when the
+#: user was deleted, False when anonymised).
+user_erased = Signal()
+#: WeChat's privacy events, sent inside the handler's transaction before the package erases
+#: its own data, so that you can erase yours: ``sender`` (``WxUser``), ``wxuser``, ``message``
+#: (the ``PushMessage``), and for ``consent_revoked`` ``fields`` (a set of "nickname", "avatar",
+#: "phone_number"). ``wechat_account_closed``: the person closed their WeChat account; their
+#: identity is erased next (and their user with it when nothing else lets it in).
+consent_revoked = Signal()
+wechat_account_closed = Signal()
+profile_scrubbed = Signal()

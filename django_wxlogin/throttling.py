@@ -13,6 +13,7 @@ import hashlib
 import logging
 import threading
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -199,3 +200,24 @@ def account_failed(username: str) -> None:
     except Exception as exc:
         warn_unavailable(logger, "Throttle cache", exc)
         _local.set(name, until, duration)
+
+
+def forget(*, networks: Iterable[str] = (), username: str | None = None,
+           user_pk: object = None) -> None:
+    """Delete the counters kept about one person (an erasure): their client networks', their
+    username's (wrong passwords, lockouts) and their own (avatar uploads). Needs a cache that
+    deletes by pattern (django-redis); the others let the counters expire."""
+    patterns = [key("throttle", f"*:{network}", "*") for network in networks]
+    if user_pk is not None:
+        patterns.append(key("throttle", f"avatar:user:{user_pk}", "*"))
+    if username is not None:
+        account = _account(username)
+        patterns += [key("throttle", f"account:{account}", "*"),
+                     key("throttle", f"lockouts:{account}", "*"), key("lockout", account)]
+    try:
+        store: Any = cache()
+        if hasattr(store, "delete_pattern"):
+            for pattern in patterns:
+                store.delete_pattern(pattern)
+    except Exception as exc:
+        warn_unavailable(logger, "Throttle cache", exc)

@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 from . import accounts, audit, avatars, signals, users
 from .authentication import WxTokenAuthentication
 from .databases import primary
+from .deletion.closures import cancel as cancel_closure
 from .exceptions import NoPhoneNumber, UnknownApp, exception_handler
 from .models import LoginMethod, RevokeReason, WxSession, WxUser
 from .parsers import JSONParser
@@ -101,7 +102,8 @@ def _login_app(in_url: str | None, in_body: str | None) -> WxApp:
 
 
 def login_response(login: users.Login) -> Response:
-    """The answer of every way in (WeChat, password, binding): the token, shown this once."""
+    """The answer of every way in (WeChat, password, binding): the token, shown this once. A
+    login during an account closure's grace period cancels the closure, and says so."""
     session = login.session
     return Response(LoginResponseSerializer({
         "token": login.token,
@@ -110,6 +112,7 @@ def login_response(login: users.Login) -> Response:
         "expires_in": int((session.expires_at - session.created_at).total_seconds()),
         "created": login.created,
         "user": login.wxuser or session.user,
+        "closure_cancelled": cancel_closure(session.user_id, by="login"),
     }).data)
 
 

@@ -31,7 +31,8 @@ def test_password_login_end_to_end(api, member):
     response = _login(api, HTTP_USER_AGENT="MiniProgram/8.0", REMOTE_ADDR="10.3.2.1")
     assert response.status_code == 200, response.content
     body = response.json()
-    assert set(body) == {"token", "token_type", "expires_at", "expires_in", "created", "user"}
+    assert set(body) == {"token", "token_type", "expires_at", "expires_in", "created", "user",
+                         "closure_cancelled"}
     assert body["token_type"] == "Bearer" and body["expires_in"] == 7 * 24 * 3600
     assert body["created"] is False
     assert body["user"] == {"id": member.pk}  # no WeChat identity: no WeChat fields

@@ -14,6 +14,8 @@ from django.core.management import call_command
 from django.urls import get_resolver
 from PIL import Image
 
+from django_wxlogin.wechat import push_protocol
+
 from .conftest import fresh_code
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -40,7 +42,7 @@ def test_every_endpoint_is_documented(openapi):
             for status in errors:
                 schema = operation["responses"][status]["content"]["application/json"]["schema"]
                 assert schema == {"$ref": "#/components/schemas/Error"}
-            public = path.startswith("/wx/login/")
+            public = path.startswith(("/wx/login/", "/wx/push/"))  # push: WeChat signs it
             token_or_ticket = path == "/wx/bind/"  # a bind ticket needs no token
             expected = ([{}] if public else [{"WxToken": []}, {}] if token_or_ticket
                         else [{"WxToken": []}])
@@ -118,5 +120,33 @@ def test_real_responses_match_the_schema(openapi, live_server, settings, django_
     call("POST", "/wx/bind/", 400, json={**credentials, "bind_ticket": ticket})
     settings.WXLOGIN = {**settings.WXLOGIN, "PASSWORD_LOGIN": False}
     call("POST", "/wx/login/password/", 404, json=credentials)
+
+    # Closing an account: refused without re-authentication, then pending, then cancelled.
+    settings.WXLOGIN = {**settings.WXLOGIN, "REQUIRE_ACCOUNT": False}
+    xena = call("POST", "/wx/login/", 200, json={"code": fresh_code("xena")}).json()
+    xena_auth = {"Authorization": f"Bearer {xena['token']}"}
+    call("POST", "/wx/account/delete/", 401, json={"code": fresh_code("xena")})
+    call("POST", "/wx/account/delete/", 400, headers=xena_auth, json={})
+    call("POST", "/wx/account/delete/", 403, headers=xena_auth,
+         json={"code": fresh_code("yves")})
+    call("POST", "/wx/account/delete/", 202, headers=xena_auth,
+         json={"code": fresh_code("xena")})
+    back = call("POST", "/wx/login/", 200, json={"code": fresh_code("xena")}).json()
+    assert back["closure_cancelled"] is True
+
+    # Message push, as WeChat calls it (plaintext mode: the query is signed).
+    call("GET", "/wx/push/{app}/", 404, path="/wx/push/nope/")
+    settings.WXLOGIN = {**settings.WXLOGIN, "TOKEN": "schematoken"}
+    stamp, nonce = str(int(time.time())), str(time.time_ns())
+    signed = {"signature": push_protocol.signature("schematoken", stamp, nonce),
+              "timestamp": stamp, "nonce": nonce}
+    call("GET", "/wx/push/{app}/", 200, path="/wx/push/wxtestapp0000001/",
+         params={**signed, "echostr": "42"})
+    call("GET", "/wx/push/{app}/", 403, path="/wx/push/wxtestapp0000001/",
+         params={**signed, "signature": "0" * 40, "echostr": "42"})
+    call("POST", "/wx/push/{app}/", 200, path="/wx/push/wxtestapp0000001/", params=signed,
+         json={"MsgType": "event", "Event": "schema_tour", "CreateTime": stamp})
+    call("POST", "/wx/push/{app}/", 400, path="/wx/push/wxtestapp0000001/", data=b"{}")
+    call("POST", "/wx/push/{app}/", 404, path="/wx/push/nope/", data=b"{}")
     documented = {(m.upper(), p) for p, ops in openapi["paths"].items() for m in ops}
     assert documented <= {(m, p) for m, p, _ in checked}

@@ -21,7 +21,8 @@ def test_login_returns_a_token_and_the_user(api, login):
     response = login("alice", HTTP_USER_AGENT="MiniProgram/8.0", REMOTE_ADDR="10.1.2.3")
     assert response.status_code == 200, response.content
     body = response.json()
-    assert set(body) == {"token", "token_type", "expires_at", "expires_in", "created", "user"}
+    assert set(body) == {"token", "token_type", "expires_at", "expires_in", "created", "user",
+                         "closure_cancelled"}
     assert body["token_type"] == "Bearer"
     assert body["expires_in"] == 7 * 24 * 3600
     assert body["created"] is True

@@ -23,7 +23,7 @@ echo "Serving the example project with $(command -v "$PYTHON")"
 
 # What the example project imports; the repository's test extra includes all of it.
 if ! "$PYTHON" -c 'import django, rest_framework, django_redis, requests, cryptography, PIL, tqdm
-import drf_spectacular, drf_spectacular_sidecar, dj_database_url, psycopg, gunicorn' 2>/dev/null
+import drf_spectacular, drf_spectacular_sidecar, dj_database_url, psycopg, gunicorn, defusedxml' 2>/dev/null
 then
   "$PYTHON" -m pip install -q -e "../..[example]"
 fi

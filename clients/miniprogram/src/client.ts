@@ -4,7 +4,8 @@
  */
 import { CLIENT_CODES, WxLoginError } from './errors';
 import type {
-  ClientOptions, LoginResult, PhoneNumber, Profile, RequestOptions, SessionInfo, WxLoginClient,
+  AccountClosure, ClientOptions, LoginResult, PhoneNumber, Profile, RequestOptions, SessionInfo,
+  WxLoginClient,
 } from './types';
 import {
   globalWx, headerValue, wxLogin, wxRequest, wxUpload,
@@ -92,6 +93,17 @@ class Client implements WxLoginClient {
     } finally {
       this.forget();
     }
+  }
+
+  async deleteAccount(options?: { password?: string }): Promise<AccountClosure> {
+    // The proof: a fresh code (WeChat vouches it is the same person), fetched after any login
+    // this needs so that no later wx.login() replaces it, or the password.
+    if (!this.token) await this.login();
+    const proof = options && typeof options.password === 'string'
+      ? { password: options.password } : { code: await wxLogin(this.api) };
+    const closure = await this.call('POST', 'account/delete/', proof) as AccountClosure;
+    this.forget(); // the server ended every session, this one included
+    return closure;
   }
 
   sessions(): Promise<SessionInfo[]> {

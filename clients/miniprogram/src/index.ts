@@ -7,7 +7,7 @@
 export { createClient } from './client';
 export { CLIENT_CODES, WxLoginError } from './errors';
 export type {
-  ClientOptions, LoginResult, Method, PhoneNumber, Profile, RequestBody, RequestOptions,
-  SessionInfo, WxLoginClient, WxLoginUser,
+  AccountClosure, ClientOptions, LoginResult, Method, PhoneNumber, Profile, RequestBody,
+  RequestOptions, SessionInfo, WxLoginClient, WxLoginUser,
 } from './types';
 export type { Header, HTTPResponse, WxCallbacks, WxHTTPResult, WxLike } from './wx';

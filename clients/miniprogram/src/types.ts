@@ -31,6 +31,16 @@ export interface LoginResult {
   user: WxLoginUser;
   /** True when this login created the user's identity here: ask for nickname and avatar. */
   created?: boolean;
+  /** True when this login cancelled the account's pending closure (注销冷静期): tell the
+   * person their account is kept. */
+  closure_cancelled?: boolean;
+}
+
+/** `POST account/delete/`'s answer. */
+export interface AccountClosure {
+  /** `pending` until the grace period is over; `erased` when the server erases at once. */
+  state: 'pending' | 'erased';
+  erase_after: string;
 }
 
 export interface RequestOptions {
@@ -87,6 +97,10 @@ export interface WxLoginClient {
   uploadAvatar(tempFilePath: string): Promise<Profile>;
   /** The `code` of `<button open-type="getPhoneNumber">`. */
   phoneNumber(code: string): Promise<PhoneNumber>;
+  /** Closes the account (账号注销) with a fresh `wx.login()` code, or the password when given;
+   * every session ends, this one included, and the client forgets it like `logout()`. Logging
+   * in again within the grace period cancels the closure (`closure_cancelled` on the login). */
+  deleteAccount(options?: { password?: string }): Promise<AccountClosure>;
   /** Decrypts WeChat's `encryptedData`; on `decrypt_failed` logs in afresh, then rejects. */
   decrypt<T = Record<string, unknown>>(payload: { encryptedData: string; iv: string }): Promise<T>;
 }

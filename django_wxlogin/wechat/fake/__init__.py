@@ -46,6 +46,9 @@ apps: protected calls must come encrypted and signed, their answers go back so (
 lists its errcodes and the faults ``fake.api_security_fault`` scripts); on the command line,
 ``--api-security APPID --keys-dir DIR`` writes new keys to DIR and prints the app's settings.
 
+``fake.push(url, appid=, message=, token=, encoding_aes_key=, format=, mode=)`` pushes a
+message to a receiver as WeChat does (see ``push.py``).
+
 Run it on its own with ``python -m django_wxlogin.wechat.fake --port 8090 --app APPID:SECRET``;
 ``python -m django_wxlogin.wechat.fake encrypt --appid APPID --code CODE '{"k": "v"}'`` prints
 a ``{"encrypted_data", "iv"}`` body for ``POST decrypt/``.
@@ -64,13 +67,14 @@ from .miniprogram import (
     session_key_for,
     unionid_for,
 )
+from .push import PushAPI
 from .server import FakeRequest, FakeServer, Reply, answer
 
 __all__ = ["FakeAppSecurity", "FakeRequest", "FakeWeChat", "Reply", "answer", "encrypt",
            "encrypted_data_for", "openid_for", "session_key_for", "unionid_for"]
 
 
-class FakeWeChat(ApiSecurityAPI, MiniProgramAPI, FakeServer):
+class FakeWeChat(ApiSecurityAPI, MiniProgramAPI, PushAPI, FakeServer):
     """``with FakeWeChat(apps={"wx123": "secret"}) as fake: fake.url`` (apps=None: any app).
 
     Each surface is a mixin that declares its ``ROUTES``; its ``__init__`` takes its own

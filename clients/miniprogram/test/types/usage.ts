@@ -1,6 +1,6 @@
 // A mini program's TypeScript against the published .d.ts: what must compile, and what must not.
 import {
-  createClient, WxLoginError, type LoginResult, type Profile, type WxLike,
+  createClient, WxLoginError, type AccountClosure, type LoginResult, type Profile, type WxLike,
 } from 'django-wxlogin-miniprogram';
 
 declare const wx: WxLike;
@@ -26,6 +26,9 @@ export async function page(): Promise<string> {
   const data = await auth.decrypt<{ stepInfoList: unknown[] }>({ encryptedData: 'e', iv: 'i' });
   await auth.logout();
   await auth.logoutAll();
+  const closure: AccountClosure = await auth.deleteAccount();
+  await auth.deleteAccount({ password: 'secret' });
+  const cancelled: boolean | undefined = login.closure_cancelled;
   try {
     await auth.profile();
   } catch (error) {
@@ -35,7 +38,7 @@ export async function page(): Promise<string> {
     }
   }
   return [login.token, login.expires_at, items, status, token, profile.nickname,
-          phone.phone_number, data.stepInfoList.length].join();
+          phone.phone_number, data.stepInfoList.length, closure.state, cancelled].join();
 }
 
 // @ts-expect-error wx.request has no PATCH
