@@ -155,3 +155,8 @@ class WxSession(models.Model):
         """Enough of the digest to tell sessions apart in the admin and in listings; the only
         part of it ever shown."""
         return self.digest[:8]
+
+
+
+# The content checks' model lives in its package; importing it here registers it with the app.
+from .moderation.models import ContentReview  # noqa: E402, F401

@@ -103,6 +103,21 @@ DEFAULTS: dict[str, Any] = {
     "ACCESS_TOKEN_ENDPOINT": "stable",
     # Seconds before WeChat's expiry at which a cached access token is no longer used.
     "ACCESS_TOKEN_MARGIN": 300,
+
+    # --- Content checks: nicknames and avatars are checked before anyone else sees them ---
+    # Who checks them: None (nobody: published at once), "wechat" (msgSecCheck v2 for text,
+    # mediaCheckAsync v2 for images, whose verdict arrives on the message-push receiver), or
+    # the dotted path of a django_wxlogin.moderation.checkers.ContentChecker subclass.
+    "CONTENT_CHECKS": None,
+    # What a "review" verdict, or a check that could not run (WeChat down, the openid not
+    # active in the last 2 hours), does: "hold" (keep what is shown, hold the new content
+    # pending for an operator) or "accept" (publish it).
+    "CONTENT_CHECK_UNSURE": "hold",
+    # How long an avatar waits for its verdict (seconds or timedelta); the signed URL WeChat
+    # fetches it from expires with it. WeChat promises its verdict within 30 minutes.
+    "AVATAR_REVIEW_TIMEOUT": timedelta(hours=1),
+    # What an avatar still pending after that does: "drop" (delete it) or "publish".
+    "AVATAR_REVIEW_EXPIRED": "drop",
 }
 
 APP_KEYS = ("APPID", "SECRET", "NAME")
@@ -156,6 +171,10 @@ class WxLoginSettings:
     @property
     def bind_ticket_ttl_seconds(self) -> int:
         return _seconds(self.get("BIND_TICKET_TTL")) or 0
+
+    @property
+    def avatar_review_timeout_seconds(self) -> int:
+        return _seconds(self.get("AVATAR_REVIEW_TIMEOUT")) or 0
 
     @property
     def api_base_url(self) -> str:

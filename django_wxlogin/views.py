@@ -22,6 +22,8 @@ from .authentication import WxTokenAuthentication
 from .databases import primary
 from .exceptions import NoPhoneNumber, UnknownApp, exception_handler
 from .models import LoginMethod, RevokeReason, WxSession, WxUser
+from .moderation import profile
+from .moderation.serializers import ProfileAnswerSerializer
 from .parsers import JSONParser
 from .schema import errors, extend_schema, free_form, path_integer
 from .serializers import (
@@ -244,16 +246,17 @@ class ProfileView(WxLoginAPIView):
     def get_object(self) -> WxUser:
         return current_identity(self.request)
 
-    @extend_schema(responses={200: ProfileSerializer, **errors(401, 404, 503)})
+    @extend_schema(responses={200: ProfileAnswerSerializer, **errors(401, 404, 503)})
     def get(self, request: Request) -> Response:
-        return Response(ProfileSerializer(self.get_object()).data)
+        return Response(profile.answer(self.get_object()))
 
     @extend_schema(request=ProfileSerializer, responses={
-        200: ProfileSerializer, **errors(400, 401, 404, 413, 415, 429, 503)})
+        200: ProfileAnswerSerializer, **errors(400, 401, 404, 413, 415, 429, 503)})
     def patch(self, request: Request) -> Response:
         wxuser = self.get_object()
         serializer = ProfileSerializer(wxuser, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
+        held = profile.hold_back(wxuser, serializer.validated_data, request)  # content checks
         avatar = serializer.validated_data.pop("avatar", None)
         previous = wxuser.avatar_file
         extra: dict[str, Any] = {}
@@ -266,10 +269,11 @@ class ProfileView(WxLoginAPIView):
         serializer.save(**extra)
         if previous != wxuser.avatar_file:
             avatars.delete_later(previous)
-        return Response(serializer.data)
+        held.submit()
+        return Response(profile.answer(wxuser, reread=True))
 
     @extend_schema(operation_id="wx_profile_upload", request=ProfileSerializer, responses={
-        200: ProfileSerializer, **errors(400, 401, 404, 413, 415, 429, 503)})
+        200: ProfileAnswerSerializer, **errors(400, 401, 404, 413, 415, 429, 503)})
     def post(self, request: Request) -> Response:
         """The same as PATCH, for ``wx.uploadFile``, which can only POST."""
         return self.patch(request)
