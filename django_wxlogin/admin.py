@@ -205,3 +205,6 @@ class WxSessionAdmin(RevokeActionsMixin, admin.ModelAdmin):
     @admin.action(description=_("Revoke selected sessions"), permissions=["revoke"])
     def revoke_sessions(self, request: HttpRequest, queryset: QuerySet) -> None:
         self.revoke_and_report(request, cast(SessionQuerySet, queryset).live())
+
+
+from .moderation import admin as moderation_admin  # noqa: E402, F401  (registers its admin)

@@ -78,7 +78,7 @@ def checker() -> ContentChecker | None:
     if configured == "wechat":
         return WeChatChecker()
     checker_class = import_string(configured)
-    return checker_class()  # type: ignore[no-any-return]
+    return checker_class()
 
 
 def ask(check: Any, *args: Any) -> Outcome:
@@ -89,7 +89,7 @@ def ask(check: Any, *args: Any) -> Outcome:
     except Exception as exc:
         logger.warning("Content checker failed: %s", type(exc).__name__)
         return Outcome(UNCHECKED)
-    if not isinstance(outcome, Outcome) or outcome.verdict not in (*VERDICTS, PENDING) or \
+    if not isinstance(outcome, Outcome) or outcome.verdict not in (*VERDICTS, UNCHECKED, PENDING) or \
             (outcome.verdict == PENDING and not outcome.trace_id):
         logger.warning("Content checker answered %r", outcome)
         return Outcome(UNCHECKED)

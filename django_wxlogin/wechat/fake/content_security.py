@@ -99,7 +99,7 @@ class ContentSecurityAPI:
     def msg_sec_check(self, request: FakeRequest) -> tuple[int, Any]:
         _, body, error = self._check_request(request)
         if error:
-            return error  # type: ignore[no-any-return]
+            return error
         content = body.get("content")
         if not isinstance(content, str) or not content or len(content) > 2500:
             return answer(40097, "invalid args: content")
@@ -119,7 +119,7 @@ class ContentSecurityAPI:
     def media_check_async(self, request: FakeRequest) -> tuple[int, Any]:
         appid, body, error = self._check_request(request)
         if error:
-            return error  # type: ignore[no-any-return]
+            return error
         media_url = body.get("media_url")
         if not isinstance(media_url, str) or not media_url.startswith(("http://", "https://")) \
                 or body.get("media_type") != 2:
