@@ -8,6 +8,7 @@ import mimetypes
 
 from django.core.files.storage import default_storage
 from django.http import FileResponse
+from django.utils import timezone
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -30,7 +31,7 @@ class MediaView(WxLoginAPIView):
         review_id = media.review_of(token, wxlogin_settings.avatar_review_timeout_seconds)
         name = ContentReview.objects.using(primary(ContentReview)).filter(
             pk=review_id, kind=ContentKind.AVATAR, status=ReviewStatus.PENDING,
-        ).exclude(value="").values_list("value", flat=True).first() if review_id else None
+            expires_at__gt=timezone.now()).exclude(value="").values_list("value", flat=True).first() if review_id else None
         if not name:
             raise NotFound()
         try:
