@@ -14,6 +14,9 @@ from django.core.management import call_command
 from django.urls import get_resolver
 from PIL import Image
 
+from django_wxlogin.moderation import media
+from django_wxlogin.moderation.models import ContentReview
+
 from .conftest import fresh_code
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -40,7 +43,8 @@ def test_every_endpoint_is_documented(openapi):
             for status in errors:
                 schema = operation["responses"][status]["content"]["application/json"]["schema"]
                 assert schema == {"$ref": "#/components/schemas/Error"}
-            public = path.startswith("/wx/login/")
+            # The checker fetching a held avatar has no token: its URL is signed.
+            public = path.startswith(("/wx/login/", "/wx/moderation/media/"))
             token_or_ticket = path == "/wx/bind/"  # a bind ticket needs no token
             expected = ([{}] if public else [{"WxToken": []}, {}] if token_or_ticket
                         else [{"WxToken": []}])
@@ -118,5 +122,17 @@ def test_real_responses_match_the_schema(openapi, live_server, settings, django_
     call("POST", "/wx/bind/", 400, json={**credentials, "bind_ticket": ticket})
     settings.WXLOGIN = {**settings.WXLOGIN, "PASSWORD_LOGIN": False}
     call("POST", "/wx/login/password/", 404, json=credentials)
+
+    # Content checks: a risky nickname, a held avatar and the URL its checker fetches it from.
+    settings.WXLOGIN = {**settings.WXLOGIN, "CONTENT_CHECKS": "wechat", "REQUIRE_ACCOUNT": False}
+    zoe = call("POST", "/wx/login/", 200, json={"code": fresh_code("zoe")}).json()
+    auth = {"Authorization": f"Bearer {zoe['token']}"}
+    call("PATCH", "/wx/profile/", 400, headers=auth, json={"nickname": "risky Zara"})
+    held = call("POST", "/wx/profile/", 200, headers=auth, files={"avatar": ("a.png", _png())})
+    assert held.json()["pending"] == {"nickname": None, "avatar": True}
+    review = ContentReview.objects.get(status="pending")
+    call("GET", "/wx/moderation/media/{token}/", 200,
+         path=f"/wx/moderation/media/{media.sign(review.pk)}/")
+    call("GET", "/wx/moderation/media/{token}/", 404, path="/wx/moderation/media/forged/")
     documented = {(m.upper(), p) for p, ops in openapi["paths"].items() for m in ops}
     assert documented <= {(m, p) for m, p, _ in checked}

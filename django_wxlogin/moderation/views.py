@@ -5,6 +5,7 @@ the review is decided; then it is a 404 like any wrong token."""
 from __future__ import annotations
 
 import mimetypes
+from typing import Any
 
 from django.core.files.storage import default_storage
 from django.http import FileResponse
@@ -14,19 +15,28 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 
 from ..databases import primary
-from ..schema import errors, extend_schema, free_form
+from ..schema import HAS_SPECTACULAR, errors, extend_schema
 from ..settings import wxlogin_settings
 from ..views import WxLoginAPIView
 from . import media
 from .models import ContentKind, ContentReview, ReviewStatus
 
 
+def images() -> dict[Any, Any]:
+    """The 200 answer: the image as stored (JPEG, PNG or WebP)."""
+    if not HAS_SPECTACULAR:
+        return {}
+    from drf_spectacular.types import OpenApiTypes
+
+    return {(200, media_type): OpenApiTypes.BINARY
+            for media_type in ("image/jpeg", "image/png", "image/webp")}
+
+
 class MediaView(WxLoginAPIView):
     authentication_classes = []
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={200: free_form("The image (JPEG, PNG or WebP)."),
-                              **errors(404, 405)})
+    @extend_schema(responses={**images(), **errors(404, 405)})
     def get(self, request: Request, token: str) -> FileResponse:
         review_id = media.review_of(token, wxlogin_settings.avatar_review_timeout_seconds)
         name = ContentReview.objects.using(primary(ContentReview)).filter(

@@ -6,8 +6,9 @@
  */
 export { createClient } from './client';
 export { CLIENT_CODES, WxLoginError } from './errors';
+export { underReview } from './review';
 export type {
-  ClientOptions, LoginResult, Method, PhoneNumber, Profile, RequestOptions, SessionInfo,
-  WxLoginClient, WxLoginUser,
+  ClientOptions, LoginResult, Method, PhoneNumber, Profile, ProfilePending, RequestOptions,
+  SessionInfo, WxLoginClient, WxLoginUser,
 } from './types';
 export type { Header, HTTPResponse, WxCallbacks, WxHTTPResult, WxLike } from './wx';
