@@ -11,6 +11,8 @@ class WxLoginConfig(AppConfig):
     def ready(self) -> None:
         from . import audit, checks, receivers  # noqa: F401  (registers checks, receivers)
         from .moderation import checks as moderation_checks  # noqa: F401
+        from .moderation import push as moderation_push  # noqa: F401  (its push handler)
+        from .push import checks as push_checks  # noqa: F401
         from .wechat.redaction import install_log_redaction
 
         receivers.connect()

@@ -103,6 +103,24 @@ DEFAULTS: dict[str, Any] = {
     "ACCESS_TOKEN_ENDPOINT": "stable",
     # Seconds before WeChat's expiry at which a cached access token is no longer used.
     "ACCESS_TOKEN_MARGIN": 300,
+    # --- Message push and account deletion (django_wxlogin.push, django_wxlogin.deletion) ---
+    # Message push (消息推送) per app: TOKEN, ENCODING_AES_KEY and PUSH_FORMAT ("json" or "xml")
+    # go in the app's WXLOGIN["APPS"] entry (or next to APPID/SECRET for a single app).
+    "TOKEN": "",
+    "ENCODING_AES_KEY": "",
+    "PUSH_FORMAT": "json",
+    # How far a push's timestamp may be from our clock (seconds) before it is refused as a
+    # replay; each nonce is accepted once within twice this window.
+    "PUSH_MAX_AGE": 300,
+    # How long a handled push's id is remembered, so WeChat's retries of it are handled once.
+    "PUSH_DEDUP_TTL": 24 * 3600,
+    # Days between POST account/delete/ and the erasure (注销冷静期): a login meanwhile cancels
+    # the closure. 14 days, with the daily wxlogin_erase cron, ends within 15 working days.
+    # 0 erases at once.
+    "CLOSURE_GRACE_PERIOD": timedelta(days=14),
+    # What erasure does to the Django user: "anonymise" (deactivated, personal fields blanked,
+    # its rows kept) or "delete" (deleted, with whatever cascades from it).
+    "ERASE_USER": "anonymise",
 
     # --- Content checks: nicknames and avatars are checked before anyone else sees them ---
     # Who checks them: None (nobody: published at once), "wechat" (msgSecCheck v2 for text,
@@ -120,7 +138,7 @@ DEFAULTS: dict[str, Any] = {
     "AVATAR_REVIEW_EXPIRED": "drop",
 }
 
-APP_KEYS = ("APPID", "SECRET", "NAME")
+APP_KEYS = ("APPID", "SECRET", "NAME", "TOKEN", "ENCODING_AES_KEY", "PUSH_FORMAT")
 
 
 @dataclass(frozen=True)
@@ -130,6 +148,11 @@ class WxApp:
     appid: str
     secret: str = field(repr=False)
     name: str = ""
+    # Message push (django_wxlogin.push): the console's Token and EncodingAESKey ("" without safe
+    # mode), and the body format.
+    token: str = field(default="", repr=False)
+    encoding_aes_key: str = field(default="", repr=False)
+    push_format: str = "json"
 
     def matches(self, ref: str) -> bool:
         return ref == self.appid or (bool(self.name) and ref == self.name)
@@ -185,9 +208,17 @@ class WxLoginSettings:
         """Every configured mini program: ``APPS``, or the single ``APPID``/``SECRET``."""
         configured = self.get("APPS")
         if not configured:
-            return [WxApp(str(self.get("APPID")), str(self.get("SECRET")))]
-        return [WxApp(str(a.get("APPID", "")), str(a.get("SECRET", "")), str(a.get("NAME", "")))
+            return [WxApp(str(self.get("APPID")), str(self.get("SECRET")), **self._push(None))]
+        return [WxApp(str(a.get("APPID", "")), str(a.get("SECRET", "")), str(a.get("NAME", "")),
+                      **self._push(a))
                 for a in configured]
+
+    def _push(self, entry: dict[str, Any] | None) -> dict[str, str]:
+        """An app's message-push settings, from its ``APPS`` entry or the top level."""
+        def read(name: str) -> str:
+            return str(entry.get(name, DEFAULTS[name]) if entry is not None else self.get(name))
+        return {"token": read("TOKEN"), "encoding_aes_key": read("ENCODING_AES_KEY"),
+                "push_format": read("PUSH_FORMAT")}
 
     def app(self, ref: str | None = None) -> WxApp:
         """The app named by ``ref`` (its NAME or APPID); with one app, ``None`` names it."""

@@ -73,6 +73,12 @@ def send_logout(request: Any, *, everywhere: bool) -> None:
     transaction.on_commit(send)
 
 
+#: A verified message push (``django_wxlogin.push``), sent once per message after its
+#: handlers' transaction commits. Arguments: ``sender`` (the ``WxApp`` it was pushed for: compare
+#: ``sender.appid``), ``message`` (a ``push.dispatch.PushMessage``).
+push_received = Signal()
+
+
 def send_content_refused(wxuser: Any, kind: str, *, label: int | None, by: str) -> None:
     """After the commit: ``content_refused``."""
     transaction.on_commit(lambda: content_refused.send(

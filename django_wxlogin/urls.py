@@ -4,6 +4,7 @@ from django.urls import path
 
 from . import views
 from .moderation import urls as moderation_urls
+from .push import urls as push_urls
 
 app_name = "wxlogin"
 
@@ -22,4 +23,5 @@ urlpatterns = [
     path("decrypt/", views.DecryptView.as_view(), name="decrypt"),
     path("phone/", views.PhoneView.as_view(), name="phone"),
     *moderation_urls.urlpatterns,
+    *push_urls.urlpatterns,
 ]

@@ -103,6 +103,16 @@ else:
     WXLOGIN["APPID"] = os.environ.get("WXLOGIN_APPID", "wx0000000000000000")
     WXLOGIN["SECRET"] = os.environ.get("WXLOGIN_SECRET", "example-secret")
 
+if os.environ.get("WXLOGIN_PUSH"):  # message push: "NAME:TOKEN:ENCODING_AES_KEY[:json|xml],..."
+    if "APPS" not in WXLOGIN:  # one mini program: an APPS entry of its own, named for push/<app>/
+        WXLOGIN["APPS"] = [{"APPID": WXLOGIN.pop("APPID"), "SECRET": WXLOGIN.pop("SECRET"),
+                            "NAME": os.environ["WXLOGIN_PUSH"].split(":", 1)[0]}]
+    for spec in filter(None, os.environ["WXLOGIN_PUSH"].split(",")):
+        name, token, aes_key, *fmt = spec.split(":")
+        for entry in WXLOGIN["APPS"]:
+            if name in (entry.get("NAME"), entry["APPID"]):
+                entry.update(TOKEN=token, ENCODING_AES_KEY=aes_key, PUSH_FORMAT=(fmt or ["json"])[0])
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["django_wxlogin.authentication.WxTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -39,7 +39,7 @@ def test_several_apps_pass_without_appid_and_secret(settings):
     ([SHOP, {**BLOG, "NAME": "shop"}], ["wxlogin.E010"]),
     ([SHOP, {**BLOG, "NAME": SHOP["APPID"]}], ["wxlogin.E010"]),
     ([SHOP, {**BLOG, "NAME": "my blog/"}], ["wxlogin.E010"]),
-    ([SHOP, {**BLOG, "TOKEN": "x"}], ["wxlogin.E012"]),
+    ([SHOP, {**BLOG, "COLOUR": "x"}], ["wxlogin.E012"]),
 ])
 def test_bad_apps(settings, apps, expected):
     assert _ids(settings, APPS=apps) == expected

@@ -16,6 +16,7 @@ from PIL import Image
 
 from django_wxlogin.moderation import media
 from django_wxlogin.moderation.models import ContentReview
+from django_wxlogin.wechat import push_protocol
 
 from .conftest import fresh_code
 
@@ -43,8 +44,8 @@ def test_every_endpoint_is_documented(openapi):
             for status in errors:
                 schema = operation["responses"][status]["content"]["application/json"]["schema"]
                 assert schema == {"$ref": "#/components/schemas/Error"}
-            # The checker fetching a held avatar has no token: its URL is signed.
-            public = path.startswith(("/wx/login/", "/wx/moderation/media/"))
+            # Signed instead: WeChat's pushes, and the URL a checker fetches a held avatar from.
+            public = path.startswith(("/wx/login/", "/wx/push/", "/wx/moderation/media/"))
             token_or_ticket = path == "/wx/bind/"  # a bind ticket needs no token
             expected = ([{}] if public else [{"WxToken": []}, {}] if token_or_ticket
                         else [{"WxToken": []}])
@@ -122,6 +123,21 @@ def test_real_responses_match_the_schema(openapi, live_server, settings, django_
     call("POST", "/wx/bind/", 400, json={**credentials, "bind_ticket": ticket})
     settings.WXLOGIN = {**settings.WXLOGIN, "PASSWORD_LOGIN": False}
     call("POST", "/wx/login/password/", 404, json=credentials)
+
+    # Message push, as WeChat calls it (plaintext mode: the query is signed).
+    call("GET", "/wx/push/{app}/", 404, path="/wx/push/nope/")
+    settings.WXLOGIN = {**settings.WXLOGIN, "TOKEN": "schematoken"}
+    stamp, nonce = str(int(time.time())), str(time.time_ns())
+    signed = {"signature": push_protocol.signature("schematoken", stamp, nonce),
+              "timestamp": stamp, "nonce": nonce}
+    call("GET", "/wx/push/{app}/", 200, path="/wx/push/wxtestapp0000001/",
+         params={**signed, "echostr": "42"})
+    call("GET", "/wx/push/{app}/", 403, path="/wx/push/wxtestapp0000001/",
+         params={**signed, "signature": "0" * 40, "echostr": "42"})
+    call("POST", "/wx/push/{app}/", 200, path="/wx/push/wxtestapp0000001/", params=signed,
+         json={"MsgType": "event", "Event": "schema_tour", "CreateTime": stamp})
+    call("POST", "/wx/push/{app}/", 400, path="/wx/push/wxtestapp0000001/", data=b"{}")
+    call("POST", "/wx/push/{app}/", 404, path="/wx/push/nope/", data=b"{}")
 
     # Content checks: a risky nickname, a held avatar and the URL its checker fetches it from.
     settings.WXLOGIN = {**settings.WXLOGIN, "CONTENT_CHECKS": "wechat", "REQUIRE_ACCOUNT": False}

@@ -55,7 +55,21 @@ def check_content_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
             "WXLOGIN['AVATAR_REVIEW_TIMEOUT'] is shorter than the 30 minutes WeChat may take "
             "to push an avatar's verdict.", hint="Verdicts arriving later are ignored: make it "
             "at least 30 minutes.", id="wxlogin.W071"))
+    if wxlogin_settings.CONTENT_CHECKS == "wechat":
+        messages.extend(_check_push())
     return messages
+
+
+def _check_push() -> list[Any]:
+    try:
+        apps = wxlogin_settings.apps
+    except Exception:  # malformed APPS: the main checks report it
+        return []
+    return [Warning(f"Content checks are on but app {app.appid} has no message-push TOKEN: "
+                    "its avatar verdicts cannot arrive, and every avatar waits until "
+                    "AVATAR_REVIEW_TIMEOUT.", hint="Set up message push (TOKEN, and "
+                    "ENCODING_AES_KEY for safe mode) for the app.", id="wxlogin.W072")
+            for app in apps if not app.token]
 
 
 @register(Tags.security, deploy=True)

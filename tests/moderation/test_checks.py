@@ -10,13 +10,15 @@ from django_wxlogin.moderation.checks import check_content_checks_on, check_cont
 
 
 def _ids(settings, **wxlogin) -> list[str]:
-    settings.WXLOGIN = {**settings.WXLOGIN, **wxlogin}
+    settings.WXLOGIN = {**settings.WXLOGIN, "TOKEN": "pushtoken", **wxlogin}
     return sorted(m.id for m in check_content_settings() + check_content_checks_on())
 
 
 @pytest.mark.parametrize(("wxlogin", "expected"), [
     ({}, ["wxlogin.W070"]),
     ({"CONTENT_CHECKS": "wechat"}, []),
+    ({"CONTENT_CHECKS": "wechat", "TOKEN": ""}, ["wxlogin.W072"]),
+    ({"CONTENT_CHECKS": "tests.moderation.conftest.RefuseCats", "TOKEN": ""}, []),
     ({"CONTENT_CHECKS": "tests.moderation.conftest.RefuseCats"}, []),
     ({"CONTENT_CHECKS": "tests.moderation.conftest.image"}, ["wxlogin.E070"]),
     ({"CONTENT_CHECKS": 3}, ["wxlogin.E070"]),

@@ -44,6 +44,9 @@ scripted by the text and by the image's top-left pixel: see ``content_security.p
 access tokens. ``encrypted_data_for`` encrypts data for a login code's session_key, as the mini
 program receives it from WeChat.
 
+``fake.push(url, appid=, message=, token=, encoding_aes_key=, format=, mode=)`` pushes a
+message to a receiver as WeChat does (see ``push.py``).
+
 Run it on its own with ``python -m django_wxlogin.wechat.fake --port 8090 --app APPID:SECRET``;
 ``python -m django_wxlogin.wechat.fake encrypt --appid APPID --code CODE '{"k": "v"}'`` prints
 a ``{"encrypted_data", "iv"}`` body for ``POST decrypt/``.
@@ -62,13 +65,14 @@ from .miniprogram import (
     session_key_for,
     unionid_for,
 )
+from .push import PushAPI
 from .server import FakeRequest, FakeServer, Reply, answer
 
 __all__ = ["FakeRequest", "FakeWeChat", "Reply", "answer", "encrypt", "encrypted_data_for",
            "openid_for", "session_key_for", "unionid_for"]
 
 
-class FakeWeChat(ContentSecurityAPI, MiniProgramAPI, FakeServer):
+class FakeWeChat(ContentSecurityAPI, MiniProgramAPI, PushAPI, FakeServer):
     """``with FakeWeChat(apps={"wx123": "secret"}) as fake: fake.url`` (apps=None: any app).
 
     Each surface is a mixin that declares its ``ROUTES``; its ``__init__`` takes its own

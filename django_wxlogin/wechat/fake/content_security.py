@@ -62,7 +62,7 @@ class ContentSecurityAPI:
     _lock: threading.Lock  # the server's
     session_keys: dict[tuple[str, str], str]  # MiniProgramAPI's: who has logged in
     _token_app: Any
-    push: Any  # the message-push mixin's
+    push: Any  # PushAPI's
 
     ROUTES: ClassVar[dict[tuple[str, str], str]] = {
         ("POST", "/wxa/msg_sec_check"): "msg_sec_check",
@@ -153,8 +153,7 @@ class ContentSecurityAPI:
                         "label": label, "prob": 90}],
             "errcode": 0, "errmsg": "ok", "result": {"suggest": suggest, "label": label},
         }
-        record["answer"] = self.push(target["url"], appid=record["appid"], message=message,
-                                     token=target["token"],
-                                     encoding_aes_key=target["encoding_aes_key"],
-                                     format=target["format"])
-        record["pushed"] = True
+        answer = self.push(target["url"], appid=record["appid"], message=message,
+                           token=target["token"], encoding_aes_key=target["encoding_aes_key"],
+                           format=target["format"])
+        record["pushed"], record["answer"] = True, answer.status_code
