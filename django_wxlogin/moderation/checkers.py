@@ -89,7 +89,8 @@ def ask(check: Any, *args: Any) -> Outcome:
     except Exception as exc:
         logger.warning("Content checker failed: %s", type(exc).__name__)
         return Outcome(UNCHECKED)
-    if not isinstance(outcome, Outcome) or outcome.verdict not in (*VERDICTS, UNCHECKED, PENDING) or \
+    known = (*VERDICTS, UNCHECKED, PENDING)
+    if not isinstance(outcome, Outcome) or outcome.verdict not in known or \
             (outcome.verdict == PENDING and not outcome.trace_id):
         logger.warning("Content checker answered %r", outcome)
         return Outcome(UNCHECKED)

@@ -17,9 +17,10 @@ logger = logging.getLogger("django_wxlogin.moderation")
 
 
 def _label(result: dict[str, Any]) -> int | None:
+    label = result.get("label")  # a number in JSON, text in XML
     try:
-        return int(result.get("label"))  # a number in JSON, text in XML
-    except (TypeError, ValueError):
+        return int(label) if isinstance(label, int | str) else None
+    except ValueError:
         return None
 
 

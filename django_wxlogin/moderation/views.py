@@ -39,9 +39,12 @@ class MediaView(WxLoginAPIView):
     @extend_schema(responses={**images(), **errors(404, 405)})
     def get(self, request: Request, token: str) -> FileResponse:
         review_id = media.review_of(token, wxlogin_settings.avatar_review_timeout_seconds)
-        name = ContentReview.objects.using(primary(ContentReview)).filter(
-            pk=review_id, kind=ContentKind.AVATAR, status=ReviewStatus.PENDING,
-            expires_at__gt=timezone.now()).exclude(value="").values_list("value", flat=True).first() if review_id else None
+        name = None
+        if review_id is not None:
+            name = ContentReview.objects.using(primary(ContentReview)).filter(
+                pk=review_id, kind=ContentKind.AVATAR, status=ReviewStatus.PENDING,
+                expires_at__gt=timezone.now(),
+            ).exclude(value="").values_list("value", flat=True).first()
         if not name:
             raise NotFound()
         try:

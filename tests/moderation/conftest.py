@@ -11,6 +11,8 @@ from PIL import Image
 from django_wxlogin.moderation.checkers import ContentChecker, Outcome
 from django_wxlogin.moderation.models import ContentReview
 
+from ..push.conftest import push_settings  # noqa: F401  (the message push's fixture)
+
 
 @pytest.fixture
 def checks_on(settings: Any) -> Any:

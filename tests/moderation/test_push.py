@@ -15,7 +15,7 @@ from django_wxlogin.models import WxUser
 from django_wxlogin.moderation.models import ContentReview
 
 from ..conftest import fresh_code
-from ..push.conftest import AES_KEY, APPID, TOKEN, push_settings  # noqa: F401  (a fixture)
+from ..push.conftest import AES_KEY, APPID, TOKEN
 from .conftest import BLUE, RED, YELLOW, image
 
 pytestmark = pytest.mark.django_db(transaction=True)

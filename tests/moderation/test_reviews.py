@@ -93,7 +93,8 @@ def test_a_verdict_for_another_mini_program_changes_nothing(api, checks_on):
 
 
 def test_a_verdict_pushed_before_the_trace_id_was_saved(api, checks_on, settings):
-    settings.WXLOGIN = {**settings.WXLOGIN, "CONTENT_CHECKS": "tests.moderation.conftest.RefuseCats"}
+    settings.WXLOGIN = {**settings.WXLOGIN,
+                        "CONTENT_CHECKS": "tests.moderation.conftest.RefuseCats"}
     token, _ = log_in("ann")
     user_pk = WxUser.objects.get().pk
     assert not reviews.apply_verdict(f"own-{user_pk}", "pass")  # no review has it yet
