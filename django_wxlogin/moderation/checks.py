@@ -1,5 +1,6 @@
 """System checks of the content-check settings: ``wxlogin.E070``-``E079`` and
-``wxlogin.W070``-``W079``."""
+``wxlogin.W070``-``W079``. (Checks off is a choice, not a warning: a mini program where nobody
+sets a nickname or avatar needs none; going-live.md says when they are needed.)"""
 
 from __future__ import annotations
 
@@ -54,7 +55,7 @@ def check_content_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
         messages.append(Warning(
             "WXLOGIN['AVATAR_REVIEW_TIMEOUT'] is shorter than the 30 minutes WeChat may take "
             "to push an avatar's verdict.", hint="Verdicts arriving later are ignored: make it "
-            "at least 30 minutes.", id="wxlogin.W071"))
+            "at least 30 minutes.", id="wxlogin.W070"))
     if wxlogin_settings.CONTENT_CHECKS == "wechat":
         messages.extend(_check_push())
     return messages
@@ -68,15 +69,6 @@ def _check_push() -> list[Any]:
     return [Warning(f"Content checks are on but app {app.appid} has no message-push TOKEN: "
                     "its avatar verdicts cannot arrive, and every avatar waits until "
                     "AVATAR_REVIEW_TIMEOUT.", hint="Set up message push (TOKEN, and "
-                    "ENCODING_AES_KEY for safe mode) for the app.", id="wxlogin.W072")
+                    "ENCODING_AES_KEY for safe mode) for the app.", id="wxlogin.W071")
             for app in apps if not app.token]
 
-
-@register(Tags.security, deploy=True)
-def check_content_checks_on(app_configs: Any = None, **kwargs: Any) -> list[Any]:
-    if wxlogin_settings.CONTENT_CHECKS:
-        return []
-    return [Warning("Content checks are off: nicknames and avatars are shown to others "
-                    "unchecked.", hint='Set WXLOGIN["CONTENT_CHECKS"] = "wechat" (and set up '
-                    "message push for the avatar verdicts), or name your own checker.",
-                    id="wxlogin.W070")]
