@@ -19,7 +19,8 @@ anything else             pass, ``label`` 100
 ``POST /wxa/media_check_async`` answers a ``trace_id`` at once; then, as WeChat does, the fake
 downloads ``media_url`` and pushes the verdict, as event ``wxa_media_check``, to the URL set with
 ``push_verdicts_to(appid, url, token=..., encoding_aes_key=..., format=...)``, signed (and
-encrypted when a key is given) like every push. The verdict is scripted by the image's
+encrypted when a key is given) like every push; a ``url`` that is a path is on the media URL's
+host. The verdict is scripted by the image's
 top-left pixel: red (255, 0, 0) is risky (label 20002), yellow (255, 255, 0) review, blue
 (0, 0, 255) never gets a verdict; any other image passes. Nothing is pushed when the download
 fails or is not an image. ``media_checks[trace_id]`` records each check (the download's HTTP
@@ -34,6 +35,7 @@ import secrets
 import threading
 import time
 from typing import Any, ClassVar
+from urllib.parse import urljoin
 
 import requests
 from PIL import Image
@@ -153,7 +155,8 @@ class ContentSecurityAPI:
                         "label": label, "prob": 90}],
             "errcode": 0, "errmsg": "ok", "result": {"suggest": suggest, "label": label},
         }
-        answer = self.push(target["url"], appid=record["appid"], message=message,
+        answer = self.push(urljoin(media_url, target["url"]), appid=record["appid"],
+                           message=message,
                            token=target["token"], encoding_aes_key=target["encoding_aes_key"],
                            format=target["format"])
         record["pushed"], record["answer"] = True, answer.status_code
