@@ -35,11 +35,8 @@ def _reviews() -> Any:
 def withdraw(wxuser: WxUser, kind: str) -> None:
     """Drop ``wxuser``'s pending ``kind``, replaced by a newer change (in the caller's
     transaction, the identity locked)."""
-    for review in _reviews().select_for_update().filter(
-            wxuser=wxuser, kind=kind, status=ReviewStatus.PENDING):
-        if kind == ContentKind.AVATAR:
-            avatars.delete_later(review.value)
-        review.delete()
+    # A held avatar's file goes with its row (receivers.py), after the commit.
+    _reviews().filter(wxuser=wxuser, kind=kind, status=ReviewStatus.PENDING).delete()
 
 
 def hold(wxuser: WxUser, kind: str, value: str, url: str = "", *, suggest: str = "",
@@ -96,6 +93,7 @@ def _publish(review: ContentReview) -> None:
         wxuser.save(update_fields=["avatar_file", "avatar_url", "updated_at"])
         if previous != review.value:
             avatars.delete_later(previous)
+    review.value = ""  # published: the file is the profile's now, not the deleted row's
     review.delete()
 
 

@@ -160,3 +160,11 @@ def test_wechat_down_holds_the_avatar_or_accepts_it(api, checks_on, fake_wechat)
     response = _upload(api, token)
     assert response.status_code == 200 and response.json()["avatar_url"]
     assert response.json()["pending"]["avatar"] is False
+
+
+def test_a_held_avatar_goes_with_its_identity(api, checks_on):
+    token, _ = log_in("ann")
+    _upload(api, token)
+    name = pending_review().value
+    WxUser.objects.get().user.delete()  # unbinding, erasure or the admin: the row cascades
+    assert not ContentReview.objects.exists() and not default_storage.exists(name)
