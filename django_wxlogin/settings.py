@@ -136,6 +136,9 @@ DEFAULTS: dict[str, Any] = {
     "AVATAR_REVIEW_TIMEOUT": timedelta(hours=1),
     # What an avatar still pending after that does: "drop" (delete it) or "publish".
     "AVATAR_REVIEW_EXPIRED": "drop",
+    # Profile changes per user that cost a text or URL check (DRF rate syntax; None: no limit).
+    # WeChat allows 4,000 msgSecCheck and 2,000 mediaCheckAsync calls a minute per mini program.
+    "CONTENT_CHECK_RATE": "30/h",
 }
 
 APP_KEYS = ("APPID", "SECRET", "NAME", "TOKEN", "ENCODING_AES_KEY", "PUSH_FORMAT")

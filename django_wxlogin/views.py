@@ -41,6 +41,7 @@ from .sessions.revocation import revoke, revoke_user
 from .settings import WxApp, wxlogin_settings
 from .throttling import (
     AvatarRateThrottle,
+    ContentCheckRateThrottle,
     LoginRateThrottle,
     PasswordRateThrottle,
     PhoneRateThrottle,
@@ -241,7 +242,7 @@ class ProfileView(WxLoginAPIView):
     """The user's WeChat profile: nickname and avatar (头像昵称填写)."""
 
     parser_classes = [JSONParser, MultiPartParser, FormParser]
-    throttle_classes = [AvatarRateThrottle]
+    throttle_classes = [AvatarRateThrottle, ContentCheckRateThrottle]
 
     def get_object(self) -> WxUser:
         return current_identity(self.request)

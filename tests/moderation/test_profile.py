@@ -139,3 +139,17 @@ def test_a_checker_that_fails_is_unchecked_never_a_500(api, settings):
     response = _nickname(api, token, "Ann")
     assert response.status_code == 200
     assert response.json()["pending"]["nickname"] == "Ann"
+
+
+def test_checked_changes_are_limited_per_person(api, checks_on, fresh_window,
+                                                 fake_wechat: FakeWeChat):
+    checks_on.WXLOGIN = {**checks_on.WXLOGIN, "CONTENT_CHECK_RATE": "2/h"}
+    token, _ = log_in("ann")
+    other, _ = log_in("bob")
+    assert [_nickname(api, token, f"Ann {n}").status_code for n in range(3)] == [200, 200, 429]
+    before = len(fake_wechat.calls("/wxa/msg_sec_check"))
+    assert _nickname(api, token, "Ann 4").json()["code"] == "throttled"
+    assert len(fake_wechat.calls("/wxa/msg_sec_check")) == before  # no WeChat call spent
+    assert _nickname(api, other, "Bob").status_code == 200  # each person has their own
+    checks_on.WXLOGIN = {**checks_on.WXLOGIN, "CONTENT_CHECKS": None}
+    assert _nickname(api, token, "Ann 5").status_code == 200  # nothing to spend when off
