@@ -113,7 +113,8 @@ if os.environ.get("WXLOGIN_PUSH"):  # message push: "NAME:TOKEN:ENCODING_AES_KEY
         name, token, aes_key, *fmt = spec.split(":")
         for entry in WXLOGIN["APPS"]:
             if name in (entry.get("NAME"), entry["APPID"]):
-                entry.update(TOKEN=token, ENCODING_AES_KEY=aes_key, PUSH_FORMAT=(fmt or ["json"])[0])
+                entry.update(TOKEN=token, ENCODING_AES_KEY=aes_key,
+                             PUSH_FORMAT=(fmt or ["json"])[0])
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["django_wxlogin.authentication.WxTokenAuthentication"],
