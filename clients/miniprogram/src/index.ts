@@ -4,9 +4,8 @@
  *     import { createClient, WxLoginError } from 'django-wxlogin-miniprogram'
  *     const auth = createClient({ baseURL: 'https://api.example.com/wx/' })
  */
-export { createClient } from './client';
+export { createClient, underReview } from './client';
 export { CLIENT_CODES, WxLoginError } from './errors';
-export { underReview } from './review';
 export type {
   ClientOptions, LoginResult, Method, PhoneNumber, Profile, ProfilePending, RequestOptions,
   SessionInfo, WxLoginClient, WxLoginUser,
