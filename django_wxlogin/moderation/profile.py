@@ -20,11 +20,12 @@ from rest_framework import exceptions, status
 from rest_framework.request import Request
 
 from .. import avatars
+from ..databases import primary
 from ..models import WxUser
 from ..settings import wxlogin_settings
 from ..signals import send_content_refused
 from . import checkers, media, reviews
-from .models import ContentKind, DecidedBy
+from .models import ContentKind, ContentReview, DecidedBy
 from .serializers import ProfileAnswerSerializer
 
 logger = logging.getLogger("django_wxlogin.moderation")
@@ -51,7 +52,7 @@ class Held:
     def submit(self) -> None:
         """Store what was held (after the profile's own save) and start the avatar's check."""
         if self.withdrawn:
-            with transaction.atomic():
+            with transaction.atomic(using=primary(ContentReview)):
                 for kind in self.withdrawn:
                     reviews.withdraw(self.wxuser, kind)
         if self.nickname is not None:
