@@ -7,7 +7,7 @@ The public entry points (everything else is internal and may change):
 - ``django_wxlogin.exceptions.exception_handler``: DRF's ``EXCEPTION_HANDLER``, rendering
   ``{"code", "detail"}``; the error classes in ``django_wxlogin.exceptions``.
 - ``django_wxlogin.signals``: ``user_created``, ``user_logged_in``, ``user_logged_out``,
-  ``session_revoked``, ``accounts_merged``.
+  ``session_revoked``, ``accounts_merged``, ``content_refused``.
 - ``django_wxlogin.settings.wxlogin_settings``: the ``WXLOGIN`` settings, read live.
 - ``django_wxlogin.models``: ``WxUser`` and ``WxSession``.
 - ``django_wxlogin.users.create_user``: the default ``CREATE_USER``.
@@ -19,6 +19,9 @@ The public entry points (everything else is internal and may change):
 - ``django_wxlogin.wechat.decryption``: ``decrypt`` and ``decrypt_for``;
   ``django_wxlogin.wechat.signatures``: ``verify_raw_data`` and ``verify_login_state``;
   ``django_wxlogin.wechat.session_keys.check_session_key``.
+- ``django_wxlogin.moderation.checkers``: ``ContentChecker`` and ``Outcome``, for a
+  ``CONTENT_CHECKS`` of your own; ``django_wxlogin.moderation.reviews.apply_verdict`` for its
+  verdicts that come later.
 - ``django_wxlogin.wechat.fake.FakeWeChat``: a WeChat server on loopback for tests and
   development (``python -m django_wxlogin.wechat.fake``).
 - The ``wxlogin_*`` management commands.

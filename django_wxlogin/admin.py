@@ -272,3 +272,4 @@ class WxSessionAdmin(RevokeActionsMixin, admin.ModelAdmin):
 
 
 from .deletion import admin as deletion_admin  # noqa: E402, F401  (closures, privacy records)
+from .moderation import admin as moderation_admin  # noqa: E402, F401  (registers its admin)

@@ -12,6 +12,8 @@ class WxLoginConfig(AppConfig):
         from . import audit, checks, receivers  # noqa: F401  (registers checks, receivers)
         from .deletion import checks as deletion_checks  # noqa: F401
         from .deletion import events  # noqa: F401  (registers the privacy push handlers)
+        from .moderation import checks as moderation_checks  # noqa: F401
+        from .moderation import push as moderation_push  # noqa: F401  (its push handler)
         from .push import checks as push_checks  # noqa: F401
         from .wechat.api_security import checks as api_security_checks  # noqa: F401
         from .wechat.redaction import install_log_redaction

@@ -14,7 +14,8 @@ from django.core.checks import Error, Tags, Warning, register
 from .settings import APP_KEYS, DEFAULTS, wxlogin_settings
 from .wechat.client import is_loopback_url
 
-RATE_SETTINGS = ("LOGIN_RATE", "PASSWORD_RATE", "ACCOUNT_RATE", "PHONE_RATE", "AVATAR_RATE")
+RATE_SETTINGS = ("LOGIN_RATE", "PASSWORD_RATE", "ACCOUNT_RATE", "PHONE_RATE", "AVATAR_RATE",
+                 "CONTENT_CHECK_RATE")
 PER_PROCESS_CACHES = (
     "django.core.cache.backends.locmem.LocMemCache",
     "django.core.cache.backends.dummy.DummyCache",

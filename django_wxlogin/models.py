@@ -160,3 +160,6 @@ class WxSession(models.Model):
 
 # The deletion package's models, registered with the app (one app, one models module).
 from .deletion import models as deletion_models  # noqa: E402, F401
+
+# The content checks' model lives in its package; importing it here registers it with the app.
+from .moderation.models import ContentReview  # noqa: E402, F401

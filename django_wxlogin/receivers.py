@@ -1,5 +1,5 @@
 """Keeps the session cache honest when users change outside the package, and deletes the
-avatar file of an identity that is deleted."""
+avatar file of an identity that is deleted (and of its avatar still held for a check)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from django.db.models.signals import post_delete, post_save
 
 from . import avatars
 from .models import RevokeReason, WxUser
+from .moderation.models import ContentKind, ContentReview
 from .sessions.revocation import forget_user, revoke_user
 from .settings import wxlogin_settings
 
@@ -34,9 +35,16 @@ def _identity_deleted(sender: Any, instance: WxUser, **kwargs: Any) -> None:
     avatars.delete_later(instance.avatar_file)  # unbound, or its user deleted
 
 
+def _review_deleted(sender: Any, instance: ContentReview, **kwargs: Any) -> None:
+    if instance.kind == ContentKind.AVATAR:
+        avatars.delete_later(instance.value)  # held, never published: its identity is gone
+
+
 def connect() -> None:
     """Deactivating, editing or deleting a user voids its cached sessions at once."""
     user_model = get_user_model()
     post_save.connect(_user_saved, sender=user_model, dispatch_uid="wxlogin_user_saved")
     post_delete.connect(_user_deleted, sender=user_model, dispatch_uid="wxlogin_user_deleted")
     post_delete.connect(_identity_deleted, sender=WxUser, dispatch_uid="wxlogin_avatar_deleted")
+    post_delete.connect(_review_deleted, sender=ContentReview,
+                        dispatch_uid="wxlogin_held_avatar_deleted")

@@ -129,6 +129,24 @@ DEFAULTS: dict[str, Any] = {
     # What erasure does to the Django user: "anonymise" (deactivated, personal fields blanked,
     # its rows kept) or "delete" (deleted, with whatever cascades from it).
     "ERASE_USER": "anonymise",
+
+    # --- Content checks: nicknames and avatars are checked before anyone else sees them ---
+    # Who checks them: None (nobody: published at once), "wechat" (msgSecCheck v2 for text,
+    # mediaCheckAsync v2 for images, whose verdict arrives on the message-push receiver), or
+    # the dotted path of a django_wxlogin.moderation.checkers.ContentChecker subclass.
+    "CONTENT_CHECKS": None,
+    # What a "review" verdict, or a check that could not run (WeChat down, the openid not
+    # active in the last 2 hours), does: "hold" (keep what is shown, hold the new content
+    # pending for an operator) or "accept" (publish it).
+    "CONTENT_CHECK_UNSURE": "hold",
+    # How long an avatar waits for its verdict (seconds or timedelta); the signed URL WeChat
+    # fetches it from expires with it. WeChat promises its verdict within 30 minutes.
+    "AVATAR_REVIEW_TIMEOUT": timedelta(hours=1),
+    # What an avatar still pending after that does: "drop" (delete it) or "publish".
+    "AVATAR_REVIEW_EXPIRED": "drop",
+    # Profile changes per user that cost a text or URL check (DRF rate syntax; None: no limit).
+    # WeChat allows 4,000 msgSecCheck and 2,000 mediaCheckAsync calls a minute per mini program.
+    "CONTENT_CHECK_RATE": "30/h",
 }
 
 APP_KEYS = ("APPID", "SECRET", "NAME", "API_SECURITY", "TOKEN", "ENCODING_AES_KEY",
@@ -190,6 +208,10 @@ class WxLoginSettings:
     @property
     def bind_ticket_ttl_seconds(self) -> int:
         return _seconds(self.get("BIND_TICKET_TTL")) or 0
+
+    @property
+    def avatar_review_timeout_seconds(self) -> int:
+        return _seconds(self.get("AVATAR_REVIEW_TIMEOUT")) or 0
 
     @property
     def api_base_url(self) -> str:

@@ -13,6 +13,10 @@ receiver never sees a login or revocation that was rolled back.
                     ``reason`` (a ``RevokeReason``: logout, logout_all, single_session, user,
                     admin, command, merged, unbind). Sent for every revocation, however it
                     was made.
+``content_refused`` sender: ``WxUser``; ``wxuser``, ``kind`` ("nickname" or "avatar"),
+                    ``label`` (the checker's category, or None), ``by`` ("checker" or
+                    "operator"). A nickname or avatar failed its content check: it was never
+                    shown, and a refused avatar's file is deleted.
 ``accounts_merged`` see below: sent inside ``bind/``'s transaction, before the retired user is
                     deleted.
 """
@@ -27,6 +31,7 @@ user_created = Signal()
 user_logged_in = Signal()
 user_logged_out = Signal()
 session_revoked = Signal()
+content_refused = Signal()
 
 #: Sent when ``bind/`` merges a WeChat-only user into an existing account, inside the binding's
 #: transaction: the user's WeChat identities (with their profiles) and sessions already belong
@@ -67,6 +72,7 @@ def send_logout(request: Any, *, everywhere: bool) -> None:
 
     transaction.on_commit(send)
 
+
 #: A verified message push (``django_wxlogin.push``), sent once per message after its
 #: handlers' transaction commits. Arguments: ``sender`` (the ``WxApp`` it was pushed for: compare
 #: ``sender.appid``), ``message`` (a ``push.dispatch.PushMessage``).
@@ -93,3 +99,8 @@ user_erased = Signal()
 consent_revoked = Signal()
 wechat_account_closed = Signal()
 profile_scrubbed = Signal()
+
+def send_content_refused(wxuser: Any, kind: str, *, label: int | None, by: str) -> None:
+    """After the commit: ``content_refused``."""
+    transaction.on_commit(lambda: content_refused.send(
+        sender=type(wxuser), wxuser=wxuser, kind=kind, label=label, by=by))

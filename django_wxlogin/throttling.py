@@ -150,6 +150,26 @@ class AvatarRateThrottle(WxRateThrottle):
         return f"user:{request.user.pk}" if uploading and request.user.is_authenticated else None
 
 
+class ContentCheckRateThrottle(WxRateThrottle):
+    """Profile changes that cost a content check of text or a URL (a nickname, an avatar_url,
+    raw_data) per user, while ``CONTENT_CHECKS`` is on: WeChat's quota is the mini program's,
+    not the person's. (Avatar files count against ``AVATAR_RATE``.)"""
+
+    scope = "content_check"
+    rate_setting = "CONTENT_CHECK_RATE"
+
+    def ident(self, request: Any) -> str | None:
+        if not wxlogin_settings.CONTENT_CHECKS or request.method not in ("PATCH", "POST") \
+                or not request.user.is_authenticated:
+            return None
+        try:
+            data = request.data
+        except Exception:  # the view answers the parse error
+            return None
+        checked = hasattr(data, "keys") and bool({"nickname", "avatar_url", "raw_data"} & set(data))
+        return f"user:{request.user.pk}" if checked else None
+
+
 class AccountThrottled(Throttled):
     default_code = "account_throttled"
     default_detail = _("Too many wrong passwords for this account; try again later.")

@@ -4,6 +4,7 @@ from django.urls import path
 
 from . import views
 from .deletion import urls as deletion_urls
+from .moderation import urls as moderation_urls
 from .push import urls as push_urls
 
 app_name = "wxlogin"
@@ -22,6 +23,7 @@ urlpatterns = [
     path("sessions/<str:pk>/", views.SessionDetailView.as_view(), name="session-detail"),
     path("decrypt/", views.DecryptView.as_view(), name="decrypt"),
     path("phone/", views.PhoneView.as_view(), name="phone"),
+    *moderation_urls.urlpatterns,
     *push_urls.urlpatterns,
     *deletion_urls.urlpatterns,
 ]

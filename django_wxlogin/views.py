@@ -23,6 +23,8 @@ from .databases import primary
 from .deletion.closures import cancel as cancel_closure
 from .exceptions import NoPhoneNumber, UnknownApp, exception_handler
 from .models import LoginMethod, RevokeReason, WxSession, WxUser
+from .moderation import profile
+from .moderation.serializers import ProfileAnswerSerializer
 from .parsers import JSONParser
 from .schema import errors, extend_schema, free_form, path_integer
 from .serializers import (
@@ -40,6 +42,7 @@ from .sessions.revocation import revoke, revoke_user
 from .settings import WxApp, wxlogin_settings
 from .throttling import (
     AvatarRateThrottle,
+    ContentCheckRateThrottle,
     LoginRateThrottle,
     PasswordRateThrottle,
     PhoneRateThrottle,
@@ -242,21 +245,22 @@ class ProfileView(WxLoginAPIView):
     """The user's WeChat profile: nickname and avatar (头像昵称填写)."""
 
     parser_classes = [JSONParser, MultiPartParser, FormParser]
-    throttle_classes = [AvatarRateThrottle]
+    throttle_classes = [AvatarRateThrottle, ContentCheckRateThrottle]
 
     def get_object(self) -> WxUser:
         return current_identity(self.request)
 
-    @extend_schema(responses={200: ProfileSerializer, **errors(401, 404, 503)})
+    @extend_schema(responses={200: ProfileAnswerSerializer, **errors(401, 404, 503)})
     def get(self, request: Request) -> Response:
-        return Response(ProfileSerializer(self.get_object()).data)
+        return Response(profile.answer(self.get_object()))
 
     @extend_schema(request=ProfileSerializer, responses={
-        200: ProfileSerializer, **errors(400, 401, 404, 413, 415, 429, 503)})
+        200: ProfileAnswerSerializer, **errors(400, 401, 404, 413, 415, 429, 503)})
     def patch(self, request: Request) -> Response:
         wxuser = self.get_object()
         serializer = ProfileSerializer(wxuser, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
+        held = profile.hold_back(wxuser, serializer.validated_data, request)  # content checks
         avatar = serializer.validated_data.pop("avatar", None)
         previous = wxuser.avatar_file
         extra: dict[str, Any] = {}
@@ -269,10 +273,11 @@ class ProfileView(WxLoginAPIView):
         serializer.save(**extra)
         if previous != wxuser.avatar_file:
             avatars.delete_later(previous)
-        return Response(serializer.data)
+        held.submit()
+        return Response(profile.answer(wxuser, reread=True))
 
     @extend_schema(operation_id="wx_profile_upload", request=ProfileSerializer, responses={
-        200: ProfileSerializer, **errors(400, 401, 404, 413, 415, 429, 503)})
+        200: ProfileAnswerSerializer, **errors(400, 401, 404, 413, 415, 429, 503)})
     def post(self, request: Request) -> Response:
         """The same as PATCH, for ``wx.uploadFile``, which can only POST."""
         return self.patch(request)

@@ -34,6 +34,11 @@ class ExampleConfig(AppConfig):
 
             fake = FakeWeChat({app.appid: app.secret for app in wxlogin_settings.apps}).start()
             settings.WXLOGIN["API_BASE_URL"] = fake.url
+            for app in wxlogin_settings.apps:  # avatar verdicts to this server's push URL
+                if app.token:
+                    fake.push_verdicts_to(app.appid, f"/wx/push/{app.name or app.appid}/",
+                                          token=app.token, format=app.push_format,
+                                          encoding_aes_key=app.encoding_aes_key or None)
             if not settings.DEBUG:
                 print("Warning: the fake WeChat is on (WXLOGIN_FAKE_WECHAT) with DEBUG off: "
                       "anyone can log in as anyone. Never do this in production.",

@@ -94,6 +94,8 @@ for rate in ("LOGIN_RATE", "PASSWORD_RATE", "ACCOUNT_RATE"):  # unset: the packa
         WXLOGIN[rate] = os.environ[f"WXLOGIN_{rate}"] or None  # empty: no limit
 if os.environ.get("WXLOGIN_API_BASE_URL"):
     WXLOGIN["API_BASE_URL"] = os.environ["WXLOGIN_API_BASE_URL"]
+if os.environ.get("WXLOGIN_CONTENT_CHECKS"):  # "wechat", or a ContentChecker's dotted path
+    WXLOGIN["CONTENT_CHECKS"] = os.environ["WXLOGIN_CONTENT_CHECKS"]
 # Otherwise the real WeChat (the package's default), unless example_project.apps starts the fake.
 if FAKE_WECHAT:  # asked for explicitly: wxlogin.E023 would refuse it with DEBUG off
     SILENCED_SYSTEM_CHECKS = ["wxlogin.E023"]

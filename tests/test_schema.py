@@ -14,6 +14,8 @@ from django.core.management import call_command
 from django.urls import get_resolver
 from PIL import Image
 
+from django_wxlogin.moderation import media
+from django_wxlogin.moderation.models import ContentReview
 from django_wxlogin.wechat import push_protocol
 
 from .conftest import fresh_code
@@ -42,7 +44,8 @@ def test_every_endpoint_is_documented(openapi):
             for status in errors:
                 schema = operation["responses"][status]["content"]["application/json"]["schema"]
                 assert schema == {"$ref": "#/components/schemas/Error"}
-            public = path.startswith(("/wx/login/", "/wx/push/"))  # push: WeChat signs it
+            # Signed instead: WeChat's pushes, and the URL a checker fetches a held avatar from.
+            public = path.startswith(("/wx/login/", "/wx/push/", "/wx/moderation/media/"))
             token_or_ticket = path == "/wx/bind/"  # a bind ticket needs no token
             expected = ([{}] if public else [{"WxToken": []}, {}] if token_or_ticket
                         else [{"WxToken": []}])
@@ -148,5 +151,17 @@ def test_real_responses_match_the_schema(openapi, live_server, settings, django_
          json={"MsgType": "event", "Event": "schema_tour", "CreateTime": stamp})
     call("POST", "/wx/push/{app}/", 400, path="/wx/push/wxtestapp0000001/", data=b"{}")
     call("POST", "/wx/push/{app}/", 404, path="/wx/push/nope/", data=b"{}")
+
+    # Content checks: a risky nickname, a held avatar and the URL its checker fetches it from.
+    settings.WXLOGIN = {**settings.WXLOGIN, "CONTENT_CHECKS": "wechat", "REQUIRE_ACCOUNT": False}
+    zoe = call("POST", "/wx/login/", 200, json={"code": fresh_code("zoe")}).json()
+    auth = {"Authorization": f"Bearer {zoe['token']}"}
+    call("PATCH", "/wx/profile/", 400, headers=auth, json={"nickname": "risky Zara"})
+    held = call("POST", "/wx/profile/", 200, headers=auth, files={"avatar": ("a.png", _png())})
+    assert held.json()["pending"] == {"nickname": None, "avatar": True}
+    review = ContentReview.objects.get(status="pending")
+    call("GET", "/wx/moderation/media/{token}/", 200,
+         path=f"/wx/moderation/media/{media.sign(review.pk)}/")
+    call("GET", "/wx/moderation/media/{token}/", 404, path="/wx/moderation/media/forged/")
     documented = {(m.upper(), p) for p, ops in openapi["paths"].items() for m in ops}
     assert documented <= {(m, p) for m, p, _ in checked}

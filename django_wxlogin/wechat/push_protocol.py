@@ -89,9 +89,18 @@ def dumps(message: dict[str, Any], fmt: str) -> bytes:
     if fmt == "json":
         return json.dumps(message, ensure_ascii=False).encode("utf-8")
     root = Element("xml")
-    for name, value in message.items():
-        SubElement(root, name).text = str(value)
+    _children(root, message)
     return tostring(root, encoding="utf-8", xml_declaration=False)
+
+
+def _children(parent: Element, message: dict[str, Any]) -> None:
+    """One element per key; a dict nested (``<result><suggest>``), a list's items repeated."""
+    for name, value in message.items():
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, dict):
+                _children(SubElement(parent, name), item)
+            else:
+                SubElement(parent, name).text = str(item)
 
 
 def loads(raw: bytes, fmt: str) -> dict[str, Any]:

@@ -51,13 +51,27 @@ export interface RequestOptions {
   header?: Header;
 }
 
+/**
+ * What of the profile waits for a content check (the server's `CONTENT_CHECKS`), shown to its
+ * owner only: others see `nickname` and `avatar_url`, which keep the old values meanwhile.
+ */
+export interface ProfilePending {
+  /** The nickname under review, or null. */
+  nickname: string | null;
+  /** Whether an avatar is under review. */
+  avatar: boolean;
+}
+
 export interface Profile {
   id: number;
   openid: string;
   unionid: string | null;
+  /** The published nickname: what others see. */
   nickname: string;
+  /** The published avatar: what others see. */
   avatar_url: string;
   phone_number: string;
+  pending: ProfilePending;
 }
 
 export interface SessionInfo {

@@ -123,7 +123,8 @@ test('npm pack ships the build, the READMEs and nothing else', async () => {
 
 test('the package exports createClient and a WxLoginError that instanceof recognises', () => {
   const library = require(join(DIST, 'index.js'));
-  assert.deepEqual(Object.keys(library).sort(), ['CLIENT_CODES', 'WxLoginError', 'createClient']);
+  assert.deepEqual(Object.keys(library).sort(),
+    ['CLIENT_CODES', 'WxLoginError', 'createClient', 'underReview']);
   /** @type {any} */
   const error = new library.WxLoginError('throttled', 'slow down', 429, 30, { code: 'throttled' });
   assert.deepEqual([error.name, error.code, error.detail, error.status, error.retryAfter],

@@ -8,7 +8,7 @@ import {
   encryptedDataFor, liveSessions, loginElsewhere, sessionsCreated, statusWith,
 } from './support/backend.mjs';
 import { png } from './support/png.mjs';
-import { BASE_URL, ORIGIN, device, rejection } from './support/fixtures.mjs';
+import { BASE_URL, ORIGIN, device, rejection, underReview } from './support/fixtures.mjs';
 
 let folder;
 before(async () => {
@@ -30,6 +30,19 @@ test('updateProfile() sets the nickname with a POST (wx.request has no PATCH)', 
   assert.equal(error.code, 'invalid_request');
   assert.equal(error.status, 400);
   assert.ok(error.data.errors.nickname);
+});
+
+test('a nickname under review: the profile says so, underReview() surfaces it', async () => {
+  const { auth } = device();
+  await auth.login();
+  const published = await auth.updateProfile({ nickname: '小明' });
+  assert.deepEqual(published.pending, { nickname: null, avatar: false });
+  assert.equal(underReview(published), false);
+  const held = await auth.updateProfile({ nickname: '小明 please review' });
+  assert.equal(held.nickname, '小明');  // what others see keeps the old one
+  assert.deepEqual(held.pending, { nickname: '小明 please review', avatar: false });
+  assert.equal(underReview(held), true);
+  assert.equal(underReview(await auth.profile()), true);
 });
 
 test('uploadAvatar() posts the chooseAvatar file as multipart with the token', async () => {

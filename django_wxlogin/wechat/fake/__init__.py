@@ -37,6 +37,9 @@ anything else          40029
 ``GET /wxa/checksession`` answers 0 when ``signature`` is hmac_sha256(session_key, "") of the
 session_key the openid's latest login got, else 87009 (40003 for an openid never seen).
 
+``POST /wxa/msg_sec_check`` and ``POST /wxa/media_check_async`` (content security v2) are
+scripted by the text and by the image's top-left pixel: see ``content_security.py``.
+
 ``fake.requests`` (or ``fake.calls(path)``) is the log of every call, without secrets, codes or
 access tokens. ``encrypted_data_for`` encrypts data for a login code's session_key, as the mini
 program receives it from WeChat.
@@ -59,6 +62,7 @@ from __future__ import annotations
 from typing import Any
 
 from .api_security import ApiSecurityAPI, FakeAppSecurity
+from .content_security import ContentSecurityAPI
 from .miniprogram import (
     MiniProgramAPI,
     encrypt,
@@ -74,7 +78,7 @@ __all__ = ["FakeAppSecurity", "FakeRequest", "FakeWeChat", "Reply", "answer", "e
            "encrypted_data_for", "openid_for", "session_key_for", "unionid_for"]
 
 
-class FakeWeChat(ApiSecurityAPI, MiniProgramAPI, PushAPI, FakeServer):
+class FakeWeChat(ApiSecurityAPI, ContentSecurityAPI, MiniProgramAPI, PushAPI, FakeServer):
     """``with FakeWeChat(apps={"wx123": "secret"}) as fake: fake.url`` (apps=None: any app).
 
     Each surface is a mixin that declares its ``ROUTES``; its ``__init__`` takes its own

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { createWx, uniqueUser } from './wx-shim.mjs';
 
 const require = createRequire(import.meta.url);
-export const { createClient, WxLoginError, CLIENT_CODES } = require('../../dist/index.js');
+export const { createClient, WxLoginError, CLIENT_CODES, underReview } = require('../../dist/index.js');
 
 export const BASE_URL = process.env.WXLOGIN_CLIENT_TEST_URL;
 export const THROTTLED_URL = process.env.WXLOGIN_CLIENT_TEST_THROTTLED_URL;

@@ -1,6 +1,7 @@
 // A mini program's TypeScript against the published .d.ts: what must compile, and what must not.
 import {
-  createClient, WxLoginError, type AccountClosure, type LoginResult, type Profile, type WxLike,
+  createClient, underReview, WxLoginError, type AccountClosure, type LoginResult, type Profile,
+  type WxLike,
 } from 'django-wxlogin-miniprogram';
 
 declare const wx: WxLike;
@@ -21,6 +22,8 @@ export async function page(): Promise<string> {
   const sessions = await auth.sessions();
   await auth.revokeSession(sessions[0].id);
   const profile: Profile = await auth.updateProfile({ nickname: '小明' });
+  const reviewing: boolean = underReview(profile) || profile.pending.avatar;
+  const pendingName: string | null = profile.pending.nickname;
   await auth.uploadAvatar('wxfile://tmp_avatar.png');
   const phone = await auth.phoneNumber('code-from-getPhoneNumber');
   const data = await auth.decrypt<{ stepInfoList: unknown[] }>({ encryptedData: 'e', iv: 'i' });
@@ -37,8 +40,9 @@ export async function page(): Promise<string> {
       return described + (error.retryAfter || 0);
     }
   }
-  return [login.token, login.expires_at, items, status, token, profile.nickname,
-          phone.phone_number, data.stepInfoList.length, closure.state, cancelled].join();
+  return [login.token, login.expires_at, items, status, token, profile.nickname, reviewing,
+          pendingName, phone.phone_number, data.stepInfoList.length, closure.state,
+          cancelled].join();
 }
 
 // @ts-expect-error wx.request has no PATCH
