@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import MySQLdb
 import psycopg
 import requests
 
@@ -41,6 +40,8 @@ def database(config: dict[str, Any], suffix: str) -> Iterator[str]:
         port = int(config["PORT"] or 3306)
 
         def admin(sql: str) -> None:
+            import MySQLdb  # the mysql extra: installed for runs on MySQL/MariaDB only
+
             conn = MySQLdb.connect(host=host, port=port, user=user, password=password or "")
             try:
                 conn.cursor().execute(sql)
