@@ -3,6 +3,7 @@
 from django.urls import path
 
 from . import views
+from .web import urls as web_urls
 
 app_name = "wxlogin"
 
@@ -20,4 +21,5 @@ urlpatterns = [
     path("sessions/<str:pk>/", views.SessionDetailView.as_view(), name="session-detail"),
     path("decrypt/", views.DecryptView.as_view(), name="decrypt"),
     path("phone/", views.PhoneView.as_view(), name="phone"),
+    *web_urls.urlpatterns,  # web/: browser login and its sessions
 ]
