@@ -10,6 +10,7 @@ class WxLoginConfig(AppConfig):
 
     def ready(self) -> None:
         from . import audit, checks, receivers  # noqa: F401  (registers checks, receivers)
+        from .web import checks as web_checks  # noqa: F401  (registers web login's checks)
         from .wechat.redaction import install_log_redaction
 
         receivers.connect()

@@ -25,8 +25,8 @@ from ..settings import WxApp, wxlogin_settings
 from ..wechat import oauth
 from ..wechat.client import WeChatClient
 from . import states
-from .errors import InvalidState
 from .delivery import issue_exchange_code, log_in_browser, set_session_cookie
+from .errors import InvalidState
 from .redirects import safe_next
 
 EXCHANGE_FRAGMENT = "wxlogin_code"

@@ -7,9 +7,8 @@ from typing import Any
 
 from django.http import HttpResponse
 from django.utils.html import format_html
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 # What a browser is told where the API's wording speaks of the mini program.
 WEB_DETAILS = {
