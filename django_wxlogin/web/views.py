@@ -17,11 +17,11 @@ from .. import audit, signals
 from ..exceptions import UnknownApp
 from ..models import RevokeReason
 from ..schema import errors, extend_schema, query_string
-from ..serializers import CodeSerializer
+from ..serializers import CodeSerializer, LoginResponseSerializer
 from ..sessions.revocation import revoke, revoke_user
 from ..settings import WEB_KINDS, WxApp, wxlogin_settings
 from ..throttling import LoginRateThrottle
-from ..views import LOGIN_RESPONSES, WxLoginAPIView, login_response, session_of
+from ..views import WxLoginAPIView, login_response, session_of
 from . import login
 from .authentication import WxCookieAuthentication
 from .delivery import delete_session_cookie, redeem_exchange_code
@@ -37,7 +37,8 @@ class ExchangeView(WxLoginAPIView):
     permission_classes = [AllowAny]
     throttle_classes = [LoginRateThrottle]
 
-    @extend_schema(request=CodeSerializer, responses=LOGIN_RESPONSES)
+    @extend_schema(request=CodeSerializer, responses={200: LoginResponseSerializer,
+                                                      **errors(400, 403, 405, 429, 503)})
     def post(self, request: Request) -> Response:
         serializer = CodeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
