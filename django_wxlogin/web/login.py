@@ -9,12 +9,12 @@ a one-time exchange code in ``next``'s fragment (never in a query string, which 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from rest_framework.exceptions import AuthenticationFailed
 
 from ..exceptions import InvalidCode
