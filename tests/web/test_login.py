@@ -12,7 +12,7 @@ from django_wxlogin.models import WxSession, WxUser
 from django_wxlogin.wechat.fake import openid_for
 
 from ..conftest import OFFICIAL_ACCOUNT, WEBSITE, bearer, fresh_code
-from .conftest import COOKIE, callback_path, through_wechat
+from .conftest import BROWSER_ACCEPT, COOKIE, callback_path, through_wechat
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("surfaces")]
 OA = OFFICIAL_ACCOUNT["APPID"]
@@ -133,14 +133,13 @@ def test_wechat_errors_are_pages_or_json(code, status, error):
     start = browser.get("/wx/web/oa/login/")
     state = parse_qs(urlsplit(start["Location"]).query)["state"][0]
     page = browser.get("/wx/web/oa/callback/", {"state": state, "code": code},
-                       HTTP_ACCEPT_LANGUAGE="zh-hans")
+                       HTTP_ACCEPT_LANGUAGE="zh-hans", HTTP_ACCEPT=BROWSER_ACCEPT)
     assert page.status_code == status and page["Content-Type"].startswith("text/html")
     assert f'data-code="{error}"' in page.content.decode()
     assert "微信登录失败" in page.content.decode() and 'lang="zh-hans"' in page.content.decode()
     start = browser.get("/wx/web/oa/login/")
     state = parse_qs(urlsplit(start["Location"]).query)["state"][0]
-    body = browser.get("/wx/web/oa/callback/", {"state": state, "code": code},
-                       HTTP_ACCEPT="application/json")
+    body = browser.get("/wx/web/oa/callback/", {"state": state, "code": code})
     assert body.status_code == status and body.json()["code"] == error
 
 
