@@ -178,3 +178,25 @@ def test_the_fake_shows_a_consent_page_and_wechats_own_errors():
     assert page.status_code == 200 and 'value="alice"' in page.text
     bad = start["Location"].replace("snsapi_userinfo", "snsapi_login").split("#")[0]
     assert "10005" in requests.get(bad, timeout=10).text
+
+
+def test_a_first_web_login_sends_user_created_and_every_one_user_logged_in():
+    from django_wxlogin import signals
+
+    seen: list[str] = []
+
+    def created(sender, user, wxuser, **kwargs):
+        seen.append(f"created {wxuser.kind}")
+
+    def logged_in(sender, user, session, **kwargs):
+        seen.append(f"in {session.surface}")
+
+    signals.user_created.connect(created)
+    signals.user_logged_in.connect(logged_in)
+    try:
+        through_wechat(APIClient(), "oa", "alice")
+        through_wechat(APIClient(), "site", "alice")  # joins alice by unionid: no new user
+    finally:
+        signals.user_created.disconnect(created)
+        signals.user_logged_in.disconnect(logged_in)
+    assert seen == ["created official_account", "in official_account", "in website"]
