@@ -51,7 +51,8 @@ def begin(request: Any, app: WxApp, next_url: str | None, *, exchange: bool,
 
 def _delivered(login: states.Login, secret: str) -> HttpResponseRedirect:
     if login.exchange:
-        return HttpResponseRedirect(f"{login.next}#{urlencode({EXCHANGE_FRAGMENT: secret})}")
+        page = login.next.split("#", 1)[0]  # the fragment is the code's alone
+        return HttpResponseRedirect(f"{page}#{urlencode({EXCHANGE_FRAGMENT: secret})}")
     return HttpResponseRedirect(login.next)
 
 

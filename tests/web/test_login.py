@@ -154,7 +154,7 @@ def test_a_banned_user_gets_an_error_page_and_no_session():
 
 
 def test_exchange_delivery_puts_a_one_time_code_in_the_fragment():
-    done = through_wechat(APIClient(), "site", "alice", "/spa/", deliver="exchange")
+    done = through_wechat(APIClient(), "site", "alice", "/spa/#/old-route", deliver="exchange")
     assert done.status_code == 302 and COOKIE not in done.cookies
     target = urlsplit(done["Location"])
     assert target.path == "/spa/" and not target.query
