@@ -85,6 +85,16 @@ def path_integer(name: str, description: str) -> list[Any]:
                              description=description)]
 
 
+def query_string(name: str, description: str, enum: list[str] | None = None) -> list[Any]:
+    """An optional query string parameter."""
+    if not HAS_SPECTACULAR:
+        return []
+    from drf_spectacular.utils import OpenApiParameter
+
+    return [OpenApiParameter(name, str, OpenApiParameter.QUERY, description=description,
+                             enum=enum)]
+
+
 def free_form(description: str) -> Any:
     """A response that is any JSON object."""
     if not HAS_SPECTACULAR:
@@ -113,3 +123,26 @@ if HAS_SPECTACULAR:
                 "description": "The token from POST login/, as "
                                "`Authorization: Bearer <token>`.",
             }
+
+    class WxCookieScheme(OpenApiAuthenticationExtension):
+        """Describes ``WxCookieAuthentication``: the web login's session cookie."""
+
+        target_class = "django_wxlogin.web.authentication.WxCookieAuthentication"
+        name = "WxCookie"
+
+        def get_security_requirement(self, auto_schema: Any) -> Any:
+            """Declared where the cookie is the way in (``web/logout/``); the token
+            endpoints, which also take it from same-site pages, document the token."""
+            from .authentication import WxTokenAuthentication
+
+            classes = auto_schema.view.get_authenticators()
+            if any(isinstance(c, WxTokenAuthentication) for c in classes):
+                return None
+            return super().get_security_requirement(auto_schema)
+
+        def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+            from .settings import wxlogin_settings
+
+            return {"type": "apiKey", "in": "cookie", "name": wxlogin_settings.WEB_COOKIE_NAME,
+                    "description": "The HttpOnly session cookie web login sets; unsafe methods "
+                                   "need Django's CSRF token."}

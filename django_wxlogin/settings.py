@@ -147,19 +147,46 @@ DEFAULTS: dict[str, Any] = {
     # Profile changes per user that cost a text or URL check (DRF rate syntax; None: no limit).
     # WeChat allows 4,000 msgSecCheck and 2,000 mediaCheckAsync calls a minute per mini program.
     "CONTENT_CHECK_RATE": "30/h",
+    # --- Web and app login: Official Account pages, website QR login, mobile apps ---
+    # Where WeChat's open platform pages live (connect/oauth2/authorize, connect/qrconnect);
+    # point it at the fake WeChat for offline work, like API_BASE_URL.
+    "OPEN_BASE_URL": "https://open.weixin.qq.com",
+    # The cookie that carries a browser's session: HttpOnly, SameSite=Lax, Secure on HTTPS.
+    "WEB_COOKIE_NAME": "wxlogin_session",
+    # The cookie's domain (None: this host only) and path.
+    "WEB_COOKIE_DOMAIN": None,
+    "WEB_COOKIE_PATH": "/",
+    # Hosts besides the request's own that web login's ?next= may send the browser back to.
+    "WEB_REDIRECT_HOSTS": [],
+    # Where web login sends the browser when ?next= is absent or refused.
+    "WEB_LOGIN_REDIRECT": "/",
+    # How long a web login started in a browser can be completed (seconds or timedelta).
+    "WEB_STATE_TTL": 600,
+    # How long a one-time exchange code can be redeemed at web/exchange/ (at most 60 seconds).
+    "EXCHANGE_CODE_TTL": 60,
 }
 
-APP_KEYS = ("APPID", "SECRET", "NAME", "API_SECURITY", "TOKEN", "ENCODING_AES_KEY",
-            "PUSH_FORMAT")
+APP_KEYS = ("APPID", "SECRET", "NAME", "KIND", "SCOPE", "API_SECURITY", "TOKEN",
+            "ENCODING_AES_KEY", "PUSH_FORMAT")
+# What an entry of APPS is: its KIND decides how its codes are exchanged and where it logs in.
+MINIPROGRAM, OFFICIAL_ACCOUNT, WEBSITE, MOBILE_APP = (
+    "miniprogram", "official_account", "website", "mobile_app")
+KINDS = (MINIPROGRAM, OFFICIAL_ACCOUNT, WEBSITE, MOBILE_APP)
+WEB_KINDS = (OFFICIAL_ACCOUNT, WEBSITE)  # log in through a browser: web/<app>/login/
+# The scopes an Official Account may ask (SCOPE; the default asks for the profile).
+OFFICIAL_ACCOUNT_SCOPES = ("snsapi_base", "snsapi_userinfo")
 
 
 @dataclass(frozen=True)
 class WxApp:
-    """One configured mini program. ``name`` is its slug in URLs ("" when it has none)."""
+    """One configured app. ``name`` is its slug in URLs ("" when it has none); ``kind`` one
+    of ``KINDS``; ``scope`` what an Official Account asks first ("" for its default)."""
 
     appid: str
     secret: str = field(repr=False)
     name: str = ""
+    kind: str = MINIPROGRAM
+    scope: str = ""
     # Message push (django_wxlogin.push): the console's Token and EncodingAESKey ("" without safe
     # mode), and the body format.
     token: str = field(default="", repr=False)
@@ -225,6 +252,7 @@ class WxLoginSettings:
             return [WxApp(str(self.get("APPID")), str(self.get("SECRET")),
                           api_security=self.get("API_SECURITY"), **self._push(None))]
         return [WxApp(str(a.get("APPID", "")), str(a.get("SECRET", "")), str(a.get("NAME", "")),
+                      str(a.get("KIND") or MINIPROGRAM), str(a.get("SCOPE") or ""),
                       api_security=a.get("API_SECURITY"), **self._push(a))
                 for a in configured]
 
@@ -234,6 +262,14 @@ class WxLoginSettings:
             return str(entry.get(name, DEFAULTS[name]) if entry is not None else self.get(name))
         return {"token": read("TOKEN"), "encoding_aes_key": read("ENCODING_AES_KEY"),
                 "push_format": read("PUSH_FORMAT")}
+
+    def kind_of(self, appid: str) -> str:
+        """The kind of the app ``appid`` (a mini program's when it is not configured)."""
+        return next((app.kind for app in self.apps if app.appid == appid), MINIPROGRAM)
+
+    @property
+    def open_base_url(self) -> str:
+        return str(self.get("OPEN_BASE_URL")).rstrip("/")
 
     def app(self, ref: str | None = None) -> WxApp:
         """The app named by ``ref`` (its NAME or APPID); with one app, ``None`` names it."""

@@ -6,6 +6,7 @@ from . import views
 from .deletion import urls as deletion_urls
 from .moderation import urls as moderation_urls
 from .push import urls as push_urls
+from .web import urls as web_urls
 
 app_name = "wxlogin"
 
@@ -26,4 +27,5 @@ urlpatterns = [
     *moderation_urls.urlpatterns,
     *push_urls.urlpatterns,
     *deletion_urls.urlpatterns,
+    *web_urls.urlpatterns,  # web/: browser login and its sessions
 ]

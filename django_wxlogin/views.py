@@ -22,6 +22,7 @@ from .authentication import WxTokenAuthentication
 from .databases import primary
 from .deletion.closures import cancel as cancel_closure
 from .exceptions import NoPhoneNumber, UnknownApp, exception_handler
+from .mobile import login as mobile
 from .models import LoginMethod, RevokeReason, WxSession, WxUser
 from .moderation import profile
 from .moderation.serializers import ProfileAnswerSerializer
@@ -39,7 +40,7 @@ from .serializers import (
     SessionSerializer,
 )
 from .sessions.revocation import revoke, revoke_user
-from .settings import WxApp, wxlogin_settings
+from .settings import MINIPROGRAM, MOBILE_APP, WxApp, wxlogin_settings
 from .throttling import (
     AvatarRateThrottle,
     ContentCheckRateThrottle,
@@ -47,15 +48,18 @@ from .throttling import (
     PasswordRateThrottle,
     PhoneRateThrottle,
 )
+from .web.authentication import WxCookieAuthentication
+from .web.errors import WrongKind
 from .wechat import decryption, phone
 from .wechat.client import client
 from .wechat.code_lock import exchange_once
 
 
 class WxLoginAPIView(APIView):
-    """Base of the package's views: token auth, and ``{"code", "detail"}`` error bodies."""
+    """Base of the package's views: token (or, CSRF-checked, web session cookie) auth, and
+    ``{"code", "detail"}`` error bodies."""
 
-    authentication_classes = [WxTokenAuthentication]
+    authentication_classes = [WxTokenAuthentication, WxCookieAuthentication]
     permission_classes = [IsAuthenticated]
     parser_classes = [JSONParser, FormParser]
 
@@ -140,6 +144,11 @@ class LoginView(WxLoginAPIView):
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         mini_program = _login_app(app, serializer.validated_data.get("app"))
+        if mini_program.kind == MOBILE_APP:
+            return login_response(mobile.login(mini_program, serializer.validated_data["code"],
+                                               request))
+        if mini_program.kind != MINIPROGRAM:
+            raise WrongKind()  # Official Accounts and websites log in at web/<app>/login/
         identity = exchange_once(client(mini_program), serializer.validated_data["code"])
         login = users.login(identity, appid=mini_program.appid, request=request)
         assert login.wxuser is not None  # a WeChat login always has its identity

@@ -33,7 +33,7 @@ class ExampleConfig(AppConfig):
             from django_wxlogin.wechat.fake import FakeWeChat
 
             fake = FakeWeChat({app.appid: app.secret for app in wxlogin_settings.apps}).start()
-            settings.WXLOGIN["API_BASE_URL"] = fake.url
+            settings.WXLOGIN["API_BASE_URL"] = settings.WXLOGIN["OPEN_BASE_URL"] = fake.url
             for app in wxlogin_settings.apps:  # avatar verdicts to this server's push URL
                 if app.token:
                     fake.push_verdicts_to(app.appid, f"/wx/push/{app.name or app.appid}/",

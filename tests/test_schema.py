@@ -18,7 +18,7 @@ from django_wxlogin.moderation import media
 from django_wxlogin.moderation.models import ContentReview
 from django_wxlogin.wechat import push_protocol
 
-from .conftest import fresh_code
+from .conftest import OFFICIAL_ACCOUNT, fresh_code
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -45,9 +45,11 @@ def test_every_endpoint_is_documented(openapi):
                 schema = operation["responses"][status]["content"]["application/json"]["schema"]
                 assert schema == {"$ref": "#/components/schemas/Error"}
             # Signed instead: WeChat's pushes, and the URL a checker fetches a held avatar from.
-            public = path.startswith(("/wx/login/", "/wx/push/", "/wx/moderation/media/"))
+            public = path.startswith(("/wx/login/", "/wx/push/", "/wx/moderation/media/")) \
+                or path == "/wx/web/exchange/" or path.endswith(("/login/", "/callback/"))
             token_or_ticket = path == "/wx/bind/"  # a bind ticket needs no token
             expected = ([{}] if public else [{"WxToken": []}, {}] if token_or_ticket
+                        else [{"WxCookie": []}] if path.startswith("/wx/web/logout/")
                         else [{"WxToken": []}])
             assert operation["security"] == expected, (method, path)
             if not public:
@@ -102,6 +104,30 @@ def test_real_responses_match_the_schema(openapi, live_server, settings, django_
     call("POST", "/wx/logout/", 204, headers={"Authorization": f"Bearer {second['token']}"})
     third = call("POST", "/wx/login/", 200, json={"code": fresh_code("zara")}).json()
     call("POST", "/wx/logout/all/", 204, headers={"Authorization": f"Bearer {third['token']}"})
+
+    # Web sessions: an exchange code, a cookie logged out (a script needs no CSRF token
+    # against the live server: requests sends no Origin, and the cookie rides only on
+    # same-site requests), and a cookie that is gone.
+    from django_wxlogin.web.delivery import issue_exchange_code
+
+    user = django_user_model.objects.get(pk=login["user"]["id"])
+    code = issue_exchange_code(user, appid="wxtestapp0000001", surface="website", request=None)
+    web = call("POST", "/wx/web/exchange/", 200, json={"code": code}).json()
+    call("POST", "/wx/web/exchange/", 400, json={"code": code})
+    call("POST", "/wx/web/logout/", 401)
+    call("POST", "/wx/web/logout/all/", 401)
+    call("POST", "/wx/logout/", 204, headers={"Authorization": f"Bearer {web['token']}"})
+    as_json = {"Accept": "application/json"}
+    call("GET", "/wx/web/{app}/login/", 404, path="/wx/web/nope/login/", headers=as_json)
+    call("GET", "/wx/web/{app}/callback/", 404, path="/wx/web/nope/callback/", headers=as_json)
+    single = settings.WXLOGIN
+    settings.WXLOGIN = {**{k: v for k, v in single.items() if k not in ("APPID", "SECRET")},
+                        "APPS": [{"APPID": single["APPID"], "SECRET": single["SECRET"]},
+                                 OFFICIAL_ACCOUNT]}
+    call("GET", "/wx/web/{app}/login/", 302, path="/wx/web/oa/login/", allow_redirects=False)
+    call("GET", "/wx/web/{app}/callback/", 400, path="/wx/web/oa/callback/?code=c&state=s",
+         headers=as_json)
+    settings.WXLOGIN = single
 
     # Accounts: password login, binding and unbinding, bind tickets.
     django_user_model.objects.create_user("zed", password="zed-password")

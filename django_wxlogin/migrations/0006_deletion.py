@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('django_wxlogin', '0003_hardening'),
+        ('django_wxlogin', '0005_surfaces'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
