@@ -21,7 +21,7 @@ from .. import bind_tickets, signals, throttling
 from ..audit import identity_subject
 from ..client_ip import network_of
 from ..databases import primary
-from ..models import RevokeReason, WxSession, WxUser
+from ..models import IdentityConflict, RevokeReason, WxSession, WxUser
 from ..sessions.revocation import revoke_sessions, revoke_user
 from ..settings import wxlogin_settings
 from .models import AccountClosure, ClosureState, PrivacyAction
@@ -71,10 +71,13 @@ def _forget_admin_history(model: type[models.Model], pks: list[Any]) -> None:
 
 def _drop_identity(wxuser: WxUser, networks: set[str], outcome: str) -> str:
     """Delete one identity row (its avatar file after the commit, by ``receivers``), record
-    it, and once committed drop its bind tickets and its networks' throttle counters."""
+    it, and once committed drop its bind tickets and its networks' throttle counters. Identity
+    conflicts naming its unionid go too (those of the row itself cascade)."""
     subject = identity_subject(wxuser.appid, wxuser.openid)
     appid, openid = wxuser.appid, wxuser.openid
     _forget_admin_history(WxUser, [wxuser.pk])
+    if wxuser.unionid:
+        IdentityConflict.objects.filter(unionid=wxuser.unionid).delete()
     wxuser.delete()
     record(PrivacyAction.IDENTITY_ERASED, subject, appid=appid, outcome=outcome)
 

@@ -25,6 +25,7 @@ from django.middleware.csrf import rotate_token
 
 from .. import signals
 from ..cache import cache, key, warn_unavailable
+from ..deletion.closures import cancel as cancel_closure
 from ..exceptions import AccountDisabled, ServiceUnavailable
 from ..models import LoginMethod, RevokeReason, WxSession, WxUser
 from ..sessions import store
@@ -63,8 +64,10 @@ def log_in_browser(request: Any, response: Any, user: Any, *, appid: str,
                    surface: str) -> WxSession:
     """Issue ``user`` a session on ``surface`` and set its cookie on ``response``. Sends
     ``user_logged_in`` after the commit and rotates the CSRF token, as Django's ``login()``
-    does. An inactive user gets ``AccountDisabled`` and nothing is created."""
+    does. An inactive user gets ``AccountDisabled`` and nothing is created. Like every login,
+    it cancels an account closure in its grace period."""
     token, session = issue_session(user, appid=appid, surface=surface, request=request)
+    cancel_closure(session.user_id, by="login")
     set_session_cookie(request, response, token, wxlogin_settings.token_ttl_seconds)
     rotate_token(getattr(request, "_request", request))
     return session

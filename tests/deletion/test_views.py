@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from django_wxlogin import signals
 from django_wxlogin.deletion.models import AccountClosure, PrivacyRecord
-from django_wxlogin.models import WxSession, WxUser
+from django_wxlogin.models import IdentityConflict, WxSession, WxUser
 
 from ..conftest import fresh_code
 from .conftest import IP, client_of, traces, traces_in_cache
@@ -54,7 +54,7 @@ def test_closing_ends_every_session_and_a_login_in_the_grace_period_cancels_it(p
     assert actions == ["closure_requested", "closure_cancelled"]
 
 
-def test_after_the_grace_period_the_cron_erases_everything(person, capsys):
+def test_after_the_grace_period_the_cron_erases_everything(person, capsys, django_user_model):
     erasing, erased = [], []
 
     def project_rows(sender, user, identities, **kwargs):
@@ -63,6 +63,11 @@ def test_after_the_grace_period_the_cron_erases_everything(person, capsys):
     def done(sender, user_pk, subjects, deleted, **kwargs):
         erased.append((user_pk, len(subjects), deleted))
 
+    # Another user's identity that came with this person's unionid: a conflict naming it.
+    other = WxUser.objects.create(user=django_user_model.objects.create(username="other"),
+                                  appid="wxtestapp0000001", openid="o-other")
+    IdentityConflict.objects.create(wxuser=other, other_user_id=person.user_pk,
+                                    unionid=person.unionid)
     before = "\n".join(traces(person))  # the search finds each of them while they exist
     assert all(trace in before for trace in person.traces), before
     assert IP in "\n".join(traces_in_cache(person.traces))

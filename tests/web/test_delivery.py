@@ -44,7 +44,8 @@ def test_an_exchange_code_returns_the_login_body_once():
     first = APIClient().post("/wx/web/exchange/", {"code": code}, format="json")
     assert first.status_code == 200, first.content
     body = first.json()
-    assert set(body) == {"token", "token_type", "expires_at", "expires_in", "created", "user"}
+    assert set(body) == {"token", "token_type", "expires_at", "expires_in", "created", "user",
+                         "closure_cancelled"}
     assert body["user"]["openid"]  # the identity in that app, as login/ shows it
     again = APIClient().post("/wx/web/exchange/", {"code": code}, format="json")
     assert again.status_code == 400 and again.json()["code"] == "invalid_exchange_code"
@@ -100,3 +101,14 @@ def test_made_up_and_malformed_exchange_codes_are_400():
         assert answer.status_code == 400 and answer.json()["code"] == "invalid_exchange_code"
     answer = APIClient().post("/wx/web/exchange/", {"code": 5}, format="json")
     assert answer.status_code == 400 and answer.json()["code"] == "invalid_request"
+
+
+def test_a_browser_login_in_a_closure_grace_period_cancels_the_closure():
+    from django_wxlogin.deletion.closures import request_closure
+    from django_wxlogin.deletion.models import AccountClosure
+
+    user, _ = wechat_user()
+    request_closure(user, method="code")
+    assert AccountClosure.objects.get().state == "pending"
+    browser_login(user)
+    assert AccountClosure.objects.get().state == "cancelled"
