@@ -10,6 +10,7 @@ class WxLoginConfig(AppConfig):
 
     def ready(self) -> None:
         from . import audit, checks, receivers  # noqa: F401  (registers checks, receivers)
+        from .scan import checks as scan_checks  # noqa: F401
         from .wechat.redaction import install_log_redaction
 
         receivers.connect()

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from . import views
+from .scan import urls as scan_urls
 
 app_name = "wxlogin"
 
@@ -20,4 +21,5 @@ urlpatterns = [
     path("sessions/<str:pk>/", views.SessionDetailView.as_view(), name="session-detail"),
     path("decrypt/", views.DecryptView.as_view(), name="decrypt"),
     path("phone/", views.PhoneView.as_view(), name="phone"),
+    *scan_urls.urlpatterns,  # web/scan/... and scan/<scene>/...
 ]

@@ -37,6 +37,9 @@ anything else          40029
 ``GET /wxa/checksession`` answers 0 when ``signature`` is hmac_sha256(session_key, "") of the
 session_key the openid's latest login got, else 87009 (40003 for an openid never seen).
 
+``POST /wxa/getwxacodeunlimit`` draws a real QR code of the page and scene (``wxacode.py``
+says what it encodes and which errors it scripts).
+
 ``fake.requests`` (or ``fake.calls(path)``) is the log of every call, without secrets, codes or
 access tokens. ``encrypted_data_for`` encrypts data for a login code's session_key, as the mini
 program receives it from WeChat.
@@ -59,12 +62,13 @@ from .miniprogram import (
     unionid_for,
 )
 from .server import FakeRequest, FakeServer, Reply, answer
+from .wxacode import WxaCodeAPI, code_text
 
-__all__ = ["FakeRequest", "FakeWeChat", "Reply", "answer", "encrypt", "encrypted_data_for",
-           "openid_for", "session_key_for", "unionid_for"]
+__all__ = ["FakeRequest", "FakeWeChat", "Reply", "answer", "code_text", "encrypt",
+           "encrypted_data_for", "openid_for", "session_key_for", "unionid_for"]
 
 
-class FakeWeChat(MiniProgramAPI, FakeServer):
+class FakeWeChat(WxaCodeAPI, MiniProgramAPI, FakeServer):
     """``with FakeWeChat(apps={"wx123": "secret"}) as fake: fake.url`` (apps=None: any app).
 
     Each surface is a mixin that declares its ``ROUTES``; its ``__init__`` takes its own

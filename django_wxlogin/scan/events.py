@@ -1,0 +1,140 @@
+"""Server-Sent Events of scan tickets under ASGI: thousands of browsers wait, none holds a worker.
+
+Each process keeps ONE Redis pub/sub subscription, to the channel every ticket's transitions
+are published on (``tickets.channel()``), and hands each message to the streams waiting on that
+ticket, in memory. A waiting browser costs a queue and a coroutine, and no Redis command while
+nothing happens: keep-alive comments are written without asking Redis. A stream reads its
+ticket once when it starts and once per event of its own ticket. When the subscription drops,
+it is made again and every stream re-reads its ticket, so no transition is missed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from django.conf import settings as django_settings
+from redis import asyncio as aioredis
+
+from ..settings import wxlogin_settings
+from . import tickets
+
+logger = logging.getLogger("django_wxlogin.scan")
+
+RESYNC = "resync"
+RECONNECT_DELAY = 1.0
+
+
+def redis_url() -> str:
+    """The shared cache's Redis (its first LOCATION)."""
+    location = django_settings.CACHES[wxlogin_settings.CACHE_ALIAS]["LOCATION"]
+    return str(location[0] if isinstance(location, list | tuple) else location)
+
+
+class Hub:
+    """This event loop's subscription and the streams waiting on it, by ticket ref."""
+
+    def __init__(self) -> None:
+        self.redis = aioredis.from_url(redis_url())
+        self.waiting: dict[str, set[asyncio.Queue[str]]] = {}
+        self.subscribed = asyncio.Event()
+        self.task = asyncio.get_running_loop().create_task(self._listen())
+
+    def join(self, ref: str) -> asyncio.Queue[str]:
+        queue: asyncio.Queue[str] = asyncio.Queue()
+        self.waiting.setdefault(ref, set()).add(queue)
+        return queue
+
+    def leave(self, ref: str, queue: asyncio.Queue[str]) -> None:
+        queues = self.waiting.get(ref)
+        if queues is not None:
+            queues.discard(queue)
+            if not queues:
+                del self.waiting[ref]
+
+    async def read(self, ref: str, poll: str) -> tuple[str, float]:
+        fields = await self.redis.hmget(tickets.status_key(ref), *tickets.STATUS_FIELDS)
+        return tickets.state_of(ref, poll, fields)
+
+    async def _listen(self) -> None:
+        while True:
+            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(tickets.channel())
+                self.subscribed.set()
+                self._tell_all(RESYNC)  # whatever happened while it was down
+                async for message in pubsub.listen():
+                    ref, _, state = message["data"].decode().partition(" ")
+                    for queue in self.waiting.get(ref, ()):
+                        queue.put_nowait(state)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.subscribed.clear()
+                logger.warning("Scan event subscription lost (%s); resubscribing",
+                               type(exc).__name__)
+                await asyncio.sleep(RECONNECT_DELAY)
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
+
+    def _tell_all(self, state: str) -> None:
+        for queues in self.waiting.values():
+            for queue in queues:
+                queue.put_nowait(state)
+
+
+_hubs: dict[asyncio.AbstractEventLoop, Hub] = {}
+
+
+def hub() -> Hub:
+    """The running loop's hub, made on first use (one subscription per process and loop)."""
+    loop = asyncio.get_running_loop()
+    found = _hubs.get(loop)
+    if found is None:
+        found = _hubs[loop] = Hub()
+    return found
+
+
+def subscriptions() -> int:
+    """How many subscriptions this process holds (one per event loop that served a stream)."""
+    return len(_hubs)
+
+
+def _event(state: str, left: float) -> str:
+    return f"event: state\ndata: {{\"state\": \"{state}\", \"expires_in\": {int(left)}}}\n\n"
+
+
+async def stream(ref: str, poll: str) -> AsyncIterator[str]:
+    """The ticket's state as events until it is final (confirmed, cancelled, expired...)."""
+    waiting = hub()
+    queue = waiting.join(ref)  # before the first read: no transition slips in between
+    keepalive = float(wxlogin_settings.SCAN_EVENTS_KEEPALIVE)
+    try:
+        yield "retry: 2000\n\n"
+        await waiting.subscribed.wait()
+        state, left = await waiting.read(ref, poll)
+        yield _event(state, left)
+        deadline = time.monotonic() + left
+        while state not in tickets.FINAL:
+            try:
+                await asyncio.wait_for(queue.get(), min(keepalive, deadline - time.monotonic()))
+            except TimeoutError:
+                if time.monotonic() < deadline:
+                    yield ": keep-alive\n\n"
+                    continue
+            state, left = await waiting.read(ref, poll)
+            yield _event(state, left)
+    finally:
+        waiting.leave(ref, queue)
+
+
+def is_asgi(request: Any) -> bool:
+    """Whether ``request`` is served by an ASGI server, where event streams cost no worker."""
+    from django.core.handlers.asgi import ASGIRequest
+
+    return isinstance(getattr(request, "_request", request), ASGIRequest)
