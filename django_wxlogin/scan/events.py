@@ -64,7 +64,7 @@ class Hub:
         while True:
             pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
             try:
-                await pubsub.subscribe(tickets.channel())
+                await pubsub.subscribe(tickets.channel(tickets.db_of(self.redis)))
                 self.subscribed.set()
                 self._tell_all(RESYNC)  # whatever happened while it was down
                 async for message in pubsub.listen():
@@ -127,8 +127,10 @@ async def stream(ref: str, poll: str) -> AsyncIterator[str]:
                 if time.monotonic() < deadline:
                     yield ": keep-alive\n\n"
                     continue
+            was = state
             state, left = await waiting.read(ref, poll)
-            yield _event(state, left)
+            if state != was:  # a resync that found nothing new says nothing
+                yield _event(state, left)
     finally:
         waiting.leave(ref, queue)
 

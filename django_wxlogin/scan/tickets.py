@@ -151,9 +151,14 @@ REFUSALS: dict[str, type[ScanError]] = {
 }
 
 
-def channel() -> str:
-    """The one pub/sub channel of every ticket's transitions: ``<ref> <state>`` messages."""
-    return key("scan", "events")
+def channel(db: int) -> str:
+    """The one pub/sub channel of every ticket's transitions: ``<ref> <state>`` messages.
+    Channels are not per database: the cache's database number keeps sites apart."""
+    return key("scan", "events", db)
+
+
+def db_of(redis: Any) -> int:
+    return int(redis.connection_pool.connection_kwargs.get("db") or 0)
 
 
 def ref_of(scene: str) -> str:
@@ -221,8 +226,8 @@ def issue(request: Any, app: WxApp) -> NewTicket:
 def _run(op: str, ref: str, *, user: str = "", appid: str = "", poll: str = "") -> list[str]:
     redis = redis_client()
     try:
-        answer = redis.eval(_TRANSITION, 1, _ticket_key(ref), op, user, appid, channel(), ref,
-                            poll)
+        answer = redis.eval(_TRANSITION, 1, _ticket_key(ref), op, user, appid,
+                            channel(db_of(redis)), ref, poll)
     except Exception as exc:
         warn_unavailable(logger, "Scan ticket cache", exc)
         raise ServiceUnavailable() from None
