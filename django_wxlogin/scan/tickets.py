@@ -299,7 +299,7 @@ def status_key(ref: str) -> str:
     return _ticket_key(ref)
 
 
-def status(ref: str, poll: str) -> tuple[str, float]:
+def read_state(ref: str, poll: str) -> tuple[str, float]:
     """The ticket's state for the browser holding its cookie: one Redis read, no query."""
     try:
         fields = redis_client().hmget(_ticket_key(ref), *STATUS_FIELDS)

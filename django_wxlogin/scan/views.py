@@ -93,7 +93,7 @@ class StatusView(WebScanView):
     @extend_schema(responses={200: free_form("`state` and `expires_in` (seconds)."),
                               **errors(403, 405, 503)})
     def get(self, request: Request) -> Response:
-        state, left = tickets.status(*self.poll_credential(request))
+        state, left = tickets.read_state(*self.poll_credential(request))
         return Response({"state": state, "expires_in": int(left)})
 
 
@@ -117,8 +117,8 @@ class ClaimView(WebScanView):
     def post(self, request: Request) -> Response:
         ref, poll = self.poll_credential(request)
         user_pk, appid = tickets.claim(ref, poll)
-        user = get_user_model()._default_manager.db_manager(primary()).filter(
-            pk=user_pk).first()
+        model = get_user_model()
+        user = model._default_manager.db_manager(primary(model)).filter(pk=user_pk).first()
         if user is None or not user.is_active:
             raise AccountDisabled()
         from ..web import delivery  # the web sessions' package

@@ -12,8 +12,8 @@ from rest_framework.test import APIClient
 from django_wxlogin.scan import tickets
 from django_wxlogin.wechat.fake import code_text
 
-from ..conftest import run_together
-from .conftest import BROWSER_AGENT, decode_code, image_of, new_browser, new_phone
+from ..conftest import SHOP, bearer, fresh_code, run_together
+from .conftest import BROWSER_AGENT, Phone, decode_code, image_of, new_browser, new_phone
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -170,8 +170,6 @@ def test_a_banned_user_cannot_scan_or_confirm(django_user_model):
 
 
 def test_a_ticket_of_another_mini_program_is_refused(settings):
-    from ..conftest import SHOP
-
     settings.WXLOGIN = {**settings.WXLOGIN, "APPS": [
         {"APPID": settings.WXLOGIN["APPID"], "SECRET": settings.WXLOGIN["SECRET"],
          "NAME": "main"}, SHOP]}
@@ -184,10 +182,7 @@ def test_a_ticket_of_another_mini_program_is_refused(settings):
     assert refused.status_code == 403 and refused.json()["code"] == "scan_wrong_app"
 
 
-def new_phone_of_app(name: str):
-    from .conftest import Phone
-    from ..conftest import bearer, fresh_code
-
+def new_phone_of_app(name: str) -> Phone:
     response = APIClient().post(f"/wx/login/{name}/", {"code": fresh_code("carol")},
                                 format="json")
     assert response.status_code == 200, response.content

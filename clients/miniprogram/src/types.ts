@@ -1,4 +1,5 @@
 /** The shapes the client takes and gives; the server's are documented in the main README. */
+import type { ScanClient } from './scan';
 import type { Header, HTTPResponse, WxLike } from './wx';
 
 export interface ClientOptions {
@@ -90,4 +91,6 @@ export interface WxLoginClient {
   phoneNumber(code: string): Promise<PhoneNumber>;
   /** Decrypts WeChat's `encryptedData`; on `decrypt_failed` logs in afresh, then rejects. */
   decrypt<T = Record<string, unknown>>(payload: { encryptedData: string; iv: string }): Promise<T>;
+  /** Scan to log in: `describe`, `confirm`, `cancel` a website's login code. */
+  readonly scan: ScanClient;
 }
