@@ -92,7 +92,8 @@ WXLOGIN = {
 # Scan to log in: the mini program's confirm page the code opens, and the code's lifetime.
 WXLOGIN["SCAN_PAGE"] = os.environ.get("WXLOGIN_SCAN_PAGE", "pages/scan/confirm")
 WXLOGIN["SCAN_TTL"] = int(os.environ.get("WXLOGIN_SCAN_TTL", 120))
-for rate in ("LOGIN_RATE", "PASSWORD_RATE", "ACCOUNT_RATE", "SCAN_RATE"):  # unset: the package's default
+# Each rate unset: the package's default.
+for rate in ("LOGIN_RATE", "PASSWORD_RATE", "ACCOUNT_RATE", "SCAN_RATE"):
     if f"WXLOGIN_{rate}" in os.environ:
         WXLOGIN[rate] = os.environ[f"WXLOGIN_{rate}"] or None  # empty: no limit
 if os.environ.get("WXLOGIN_API_BASE_URL"):

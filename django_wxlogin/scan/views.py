@@ -4,6 +4,7 @@ mini program's side (the person's Bearer token)."""
 from __future__ import annotations
 
 import base64
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -97,7 +99,21 @@ class StatusView(WebScanView):
         return Response({"state": state, "expires_in": int(left)})
 
 
+class EventStreamRenderer(BaseRenderer):
+    """Lets ``Accept: text/event-stream`` (what EventSource sends) through content negotiation;
+    the events are streamed by ``events.stream``, errors still written as JSON."""
+
+    media_type = "text/event-stream"
+    format = "event-stream"
+
+    def render(self, data: Any, accepted_media_type: str | None = None,
+               renderer_context: Any = None) -> bytes:
+        return json.dumps(data).encode()
+
+
 class EventsView(WebScanView):
+    renderer_classes = [JSONRenderer, EventStreamRenderer]
+
     @extend_schema(responses={200: free_form("text/event-stream: `state` events, as the "
                                              "status endpoint answers, until a final one."),
                               **errors(403, 405)})
