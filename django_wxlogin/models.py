@@ -10,7 +10,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .crypto import EncryptedTextField
-from .settings import wxlogin_settings
+from .settings import KINDS, MINIPROGRAM, wxlogin_settings
+
+KIND_CHOICES = [(kind, kind) for kind in KINDS]
 
 
 class WxUser(models.Model):
@@ -27,6 +29,9 @@ class WxUser(models.Model):
         verbose_name=_("user"),
     )
     appid = models.CharField(_("appid"), max_length=32)
+    # The kind of app the identity belongs to (settings.KINDS), recorded when it was made.
+    kind = models.CharField(_("kind of app"), max_length=20, choices=KIND_CHOICES,
+                            default=MINIPROGRAM)
     openid = models.CharField(_("openid"), max_length=64)
     # NULL, not "": the app is not bound to an Open Platform account (no unionid from WeChat).
     unionid = models.CharField(  # noqa: DJ001
@@ -127,6 +132,8 @@ class WxSession(models.Model):
     appid = models.CharField(_("appid"), max_length=32, blank=True)
     method = models.CharField(_("login method"), max_length=16, choices=LoginMethod.choices,
                               default=LoginMethod.WECHAT)
+    # Where the session is used: an app kind (settings.KINDS) or another surface's name.
+    surface = models.CharField(_("surface"), max_length=32, default=MINIPROGRAM)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     expires_at = models.DateTimeField(_("expires"), db_index=True)
     last_seen_at = models.DateTimeField(_("last seen"), null=True, blank=True)
@@ -155,3 +162,27 @@ class WxSession(models.Model):
         """Enough of the digest to tell sessions apart in the admin and in listings; the only
         part of it ever shown."""
         return self.digest[:8]
+
+
+class IdentityConflict(models.Model):
+    """A login showed that two users are one person: ``wxuser`` (a login of ``wxuser.user``)
+    came with a unionid that ``other_user`` already holds. Nothing is merged by itself: the
+    identity keeps its user, the unionid stays with ``other_user``, and an operator decides
+    (the admin lists these; ``manage.py wxlogin_merge`` merges, sending ``accounts_merged``)."""
+
+    wxuser = models.ForeignKey(WxUser, on_delete=models.CASCADE, related_name="conflicts",
+                               verbose_name=_("identity"))
+    other_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                   related_name="+", verbose_name=_("user holding the unionid"))
+    unionid = models.CharField(_("unionid"), max_length=64)
+    created_at = models.DateTimeField(_("found"), default=timezone.now)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("identity conflict")
+        verbose_name_plural = _("identity conflicts")
+        constraints = [models.UniqueConstraint(fields=["wxuser", "other_user"],
+                                               name="wxlogin_conflict_pair")]
+
+    def __str__(self) -> str:
+        return f"{self.wxuser_id} ~ {self.other_user_id} ({self.unionid})"

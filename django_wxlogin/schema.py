@@ -115,3 +115,16 @@ if HAS_SPECTACULAR:
                 "description": "The token from POST login/, as "
                                "`Authorization: Bearer <token>`.",
             }
+
+    class WxCookieScheme(OpenApiAuthenticationExtension):
+        """Describes ``WxCookieAuthentication``: the web login's session cookie."""
+
+        target_class = "django_wxlogin.web.authentication.WxCookieAuthentication"
+        name = "WxCookie"
+
+        def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+            from .settings import wxlogin_settings
+
+            return {"type": "apiKey", "in": "cookie", "name": wxlogin_settings.WEB_COOKIE_NAME,
+                    "description": "The HttpOnly session cookie web login sets; unsafe methods "
+                                   "need Django's CSRF token."}

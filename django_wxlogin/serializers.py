@@ -259,7 +259,7 @@ class SessionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = WxSession
-        fields = ["id", "current", "appid", "method", "created_at", "expires_at",
+        fields = ["id", "current", "appid", "method", "surface", "created_at", "expires_at",
                   "last_seen_at", "user_agent", "ip_address"]
         read_only_fields = fields
 

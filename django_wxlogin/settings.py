@@ -103,6 +103,23 @@ DEFAULTS: dict[str, Any] = {
     "ACCESS_TOKEN_ENDPOINT": "stable",
     # Seconds before WeChat's expiry at which a cached access token is no longer used.
     "ACCESS_TOKEN_MARGIN": 300,
+    # --- Web and app login: Official Account pages, website QR login, mobile apps ---
+    # Where WeChat's open platform pages live (connect/oauth2/authorize, connect/qrconnect);
+    # point it at the fake WeChat for offline work, like API_BASE_URL.
+    "OPEN_BASE_URL": "https://open.weixin.qq.com",
+    # The cookie that carries a browser's session: HttpOnly, SameSite=Lax, Secure on HTTPS.
+    "WEB_COOKIE_NAME": "wxlogin_session",
+    # The cookie's domain (None: this host only) and path.
+    "WEB_COOKIE_DOMAIN": None,
+    "WEB_COOKIE_PATH": "/",
+    # Hosts besides the request's own that web login's ?next= may send the browser back to.
+    "WEB_REDIRECT_HOSTS": [],
+    # Where web login sends the browser when ?next= is absent or refused.
+    "WEB_LOGIN_REDIRECT": "/",
+    # How long a web login started in a browser can be completed (seconds or timedelta).
+    "WEB_STATE_TTL": 600,
+    # How long a one-time exchange code can be redeemed at web/exchange/ (at most 60 seconds).
+    "EXCHANGE_CODE_TTL": 60,
     # --- Scan to log in (a website shows a mini-program code; the person confirms in the
     # mini program; that browser is logged in). ---
     # Per-client-network rate of POST web/scan/ (each ticket costs a WeChat call; None: no limit).
@@ -135,16 +152,26 @@ DEFAULTS: dict[str, Any] = {
     "SCAN_EVENTS_KEEPALIVE": 15,
 }
 
-APP_KEYS = ("APPID", "SECRET", "NAME")
+APP_KEYS = ("APPID", "SECRET", "NAME", "KIND", "SCOPE")
+# What an entry of APPS is: its KIND decides how its codes are exchanged and where it logs in.
+MINIPROGRAM, OFFICIAL_ACCOUNT, WEBSITE, MOBILE_APP = (
+    "miniprogram", "official_account", "website", "mobile_app")
+KINDS = (MINIPROGRAM, OFFICIAL_ACCOUNT, WEBSITE, MOBILE_APP)
+WEB_KINDS = (OFFICIAL_ACCOUNT, WEBSITE)  # log in through a browser: web/<app>/login/
+# The scopes an Official Account may ask (SCOPE; the default asks for the profile).
+OFFICIAL_ACCOUNT_SCOPES = ("snsapi_base", "snsapi_userinfo")
 
 
 @dataclass(frozen=True)
 class WxApp:
-    """One configured mini program. ``name`` is its slug in URLs ("" when it has none)."""
+    """One configured app. ``name`` is its slug in URLs ("" when it has none); ``kind`` one
+    of ``KINDS``; ``scope`` what an Official Account asks first ("" for its default)."""
 
     appid: str
     secret: str = field(repr=False)
     name: str = ""
+    kind: str = MINIPROGRAM
+    scope: str = ""
 
     def matches(self, ref: str) -> bool:
         return ref == self.appid or (bool(self.name) and ref == self.name)
@@ -201,8 +228,17 @@ class WxLoginSettings:
         configured = self.get("APPS")
         if not configured:
             return [WxApp(str(self.get("APPID")), str(self.get("SECRET")))]
-        return [WxApp(str(a.get("APPID", "")), str(a.get("SECRET", "")), str(a.get("NAME", "")))
+        return [WxApp(str(a.get("APPID", "")), str(a.get("SECRET", "")), str(a.get("NAME", "")),
+                      str(a.get("KIND") or MINIPROGRAM), str(a.get("SCOPE") or ""))
                 for a in configured]
+
+    def kind_of(self, appid: str) -> str:
+        """The kind of the app ``appid`` (a mini program's when it is not configured)."""
+        return next((app.kind for app in self.apps if app.appid == appid), MINIPROGRAM)
+
+    @property
+    def open_base_url(self) -> str:
+        return str(self.get("OPEN_BASE_URL")).rstrip("/")
 
     def app(self, ref: str | None = None) -> WxApp:
         """The app named by ``ref`` (its NAME or APPID); with one app, ``None`` names it."""

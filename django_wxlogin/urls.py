@@ -4,6 +4,7 @@ from django.urls import path
 
 from . import views
 from .scan import urls as scan_urls
+from .web import urls as web_urls
 
 app_name = "wxlogin"
 
@@ -21,5 +22,6 @@ urlpatterns = [
     path("sessions/<str:pk>/", views.SessionDetailView.as_view(), name="session-detail"),
     path("decrypt/", views.DecryptView.as_view(), name="decrypt"),
     path("phone/", views.PhoneView.as_view(), name="phone"),
+    *web_urls.urlpatterns,  # web/: browser login and its sessions
     *scan_urls.urlpatterns,  # web/scan/... and scan/<scene>/...
 ]

@@ -43,15 +43,17 @@ from .throttling import (
     PasswordRateThrottle,
     PhoneRateThrottle,
 )
+from .web.authentication import WxCookieAuthentication
 from .wechat import decryption, phone
 from .wechat.client import client
 from .wechat.code_lock import exchange_once
 
 
 class WxLoginAPIView(APIView):
-    """Base of the package's views: token auth, and ``{"code", "detail"}`` error bodies."""
+    """Base of the package's views: token (or, CSRF-checked, web session cookie) auth, and
+    ``{"code", "detail"}`` error bodies."""
 
-    authentication_classes = [WxTokenAuthentication]
+    authentication_classes = [WxTokenAuthentication, WxCookieAuthentication]
     permission_classes = [IsAuthenticated]
     parser_classes = [JSONParser, FormParser]
 

@@ -40,10 +40,13 @@ def test_every_endpoint_is_documented(openapi):
             for status in errors:
                 schema = operation["responses"][status]["content"]["application/json"]["schema"]
                 assert schema == {"$ref": "#/components/schemas/Error"}
-            public = path.startswith("/wx/login/")
+            public = path.startswith("/wx/login/") or path == "/wx/web/exchange/" or \
+                path.endswith(("/login/", "/callback/"))
             token_or_ticket = path == "/wx/bind/"  # a bind ticket needs no token
-            expected = ([{}] if public else [{"WxToken": []}, {}] if token_or_ticket
-                        else [{"WxToken": []}])
+            either = [{"WxToken": []}, {"WxCookie": []}]  # a token, or web login's cookie
+            expected = ([{}] if public else [*either, {}] if token_or_ticket
+                        else [{"WxCookie": []}] if path.startswith("/wx/web/logout/")
+                        else either)
             assert operation["security"] == expected, (method, path)
             if not public:
                 assert "401" in statuses
@@ -97,6 +100,19 @@ def test_real_responses_match_the_schema(openapi, live_server, settings, django_
     call("POST", "/wx/logout/", 204, headers={"Authorization": f"Bearer {second['token']}"})
     third = call("POST", "/wx/login/", 200, json={"code": fresh_code("zara")}).json()
     call("POST", "/wx/logout/all/", 204, headers={"Authorization": f"Bearer {third['token']}"})
+
+    # Web sessions: an exchange code, a cookie logged out (a script needs no CSRF token
+    # against the live server: requests sends no Origin, and the cookie rides only on
+    # same-site requests), and a cookie that is gone.
+    from django_wxlogin.web.delivery import issue_exchange_code
+
+    user = django_user_model.objects.get(pk=login["user"]["id"])
+    code = issue_exchange_code(user, appid="wxtestapp0000001", surface="website", request=None)
+    web = call("POST", "/wx/web/exchange/", 200, json={"code": code}).json()
+    call("POST", "/wx/web/exchange/", 400, json={"code": code})
+    call("POST", "/wx/web/logout/", 401)
+    call("POST", "/wx/web/logout/all/", 401)
+    call("POST", "/wx/logout/", 204, headers={"Authorization": f"Bearer {web['token']}"})
 
     # Accounts: password login, binding and unbinding, bind tickets.
     django_user_model.objects.create_user("zed", password="zed-password")

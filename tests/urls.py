@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import JsonResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.permissions import IsAuthenticated
@@ -18,7 +19,14 @@ class WhoAmI(APIView):
         return Response({"user": str(request.user.pk), "session": request.auth.pk})
 
 
+def web_whoami(request):
+    """A server-rendered page's view of the user: ``WxSessionMiddleware`` sets it."""
+    user = request.user
+    return JsonResponse({"user": str(user.pk) if user.is_authenticated else None})
+
+
 urlpatterns = [
+    path("web-whoami/", web_whoami),
     path("admin/", admin.site.urls),
     path("wx/", include("django_wxlogin.urls")),
     path("whoami/", WhoAmI.as_view()),

@@ -190,9 +190,10 @@ def _client_details(request: Any) -> tuple[str, str | None]:
 
 
 def issue(user: Any, *, request: Any = None, appid: str = "",
-          method: str = LoginMethod.WECHAT) -> tuple[str, WxSession]:
-    """Create a session for ``user``, opened by ``method`` (a ``LoginMethod``); the raw token
-    is returned here and nowhere else.
+          method: str = LoginMethod.WECHAT, surface: str | None = None) -> tuple[str, WxSession]:
+    """Create a session for ``user``, opened by ``method`` (a ``LoginMethod``) and used on
+    ``surface`` (by default the kind of ``appid``); the raw token is returned here and nowhere
+    else.
 
     Call it inside ``transaction.atomic()`` with the user's row locked (``select_for_update``),
     so that concurrent logins under ``SINGLE_SESSION`` leave exactly one live session. Every
@@ -211,6 +212,7 @@ def issue(user: Any, *, request: Any = None, appid: str = "",
     agent, ip = _client_details(request)
     row = WxSession.objects.create(
         user=user, digest=token_digest(token), appid=appid, method=method, created_at=now,
+        surface=surface or wxlogin_settings.kind_of(appid),
         expires_at=now + timedelta(seconds=wxlogin_settings.token_ttl_seconds),
         last_seen_at=now, user_agent=agent, ip_address=ip,
     )

@@ -1,0 +1,11 @@
+"""The web endpoints, spliced into the package's URLconf (``django_wxlogin/urls.py``)."""
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("web/exchange/", views.ExchangeView.as_view(), name="web-exchange"),
+    path("web/logout/", views.CookieLogoutView.as_view(), name="web-logout"),
+    path("web/logout/all/", views.CookieLogoutAllView.as_view(), name="web-logout-all"),
+]
