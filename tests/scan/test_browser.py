@@ -77,17 +77,25 @@ def site(fake_wechat) -> Iterator[str]:
 
 
 @contextmanager
-def browser(profile: Path) -> Iterator[Page]:
+def browsers(count: int = 1) -> Iterator[list[Page]]:
+    """``count`` pages in chromium, each in a context (cookie jar) of its own."""
     assert os.path.exists(CHROMIUM), f"{CHROMIUM} is missing: apt-get install chromium"
     with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(profile), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                              args=CHROMIUM_ARGS)
         try:
-            page = context.pages[0] if context.pages else context.new_page()
-            page.set_default_timeout(15_000)
-            yield page
+            pages = [chromium.new_context().new_page() for _ in range(count)]
+            for page in pages:
+                page.set_default_timeout(15_000)
+            yield pages
         finally:
-            context.close()
+            chromium.close()
+
+
+@contextmanager
+def browser() -> Iterator[Page]:
+    with browsers(1) as (page,):
+        yield page
 
 
 def shown_scene(page: Page) -> str:
@@ -124,9 +132,9 @@ class Phone:
                              timeout=10)
 
 
-def test_scan_and_confirm_logs_the_browser_in(site, tmp_path, django_user_model):
+def test_scan_and_confirm_logs_the_browser_in(site, django_user_model):
     phone = Phone(site, "scanner")
-    with browser(tmp_path / "profile") as page:
+    with browser() as page:
         page.goto(f"{site}/login/scan/")
         scene = shown_scene(page)
         expect(page.locator("#wx-scan")).to_have_attribute("data-state", "issued")
@@ -144,13 +152,16 @@ def test_scan_and_confirm_logs_the_browser_in(site, tmp_path, django_user_model)
         # The session went to this browser once: a replayed confirm and a second claim fail.
         assert phone.confirm(scene).json()["code"] == "scan_used"
         assert phone.confirm(scene).status_code == 409
+        # The browser's login left the scanning phone's own session alone.
+        assert requests.get(f"{site}/wx/profile/", headers=phone.headers,
+                            timeout=10).status_code == 200
         page.reload()
         expect(page.locator("#username")).to_have_text(user.get_username())
 
 
-def test_a_second_browser_knowing_the_scene_gets_nothing(site, tmp_path):
+def test_a_second_browser_knowing_the_scene_gets_nothing(site):
     phone = Phone(site, "victim")
-    with browser(tmp_path / "first") as page, browser(tmp_path / "second") as other:
+    with browsers(2) as (page, other):
         page.goto(f"{site}/login/scan/")
         scene = shown_scene(page)
         other.goto(f"{site}/login/scan/")  # a ticket of its own, and a poll cookie of its own
@@ -169,9 +180,9 @@ def test_a_second_browser_knowing_the_scene_gets_nothing(site, tmp_path):
         expect(other.locator("#logged-in")).to_have_count(0)
 
 
-def test_cancel_on_the_phone_brings_a_fresh_code(site, tmp_path):
+def test_cancel_on_the_phone_brings_a_fresh_code(site):
     phone = Phone(site, "canceller")
-    with browser(tmp_path / "profile") as page:
+    with browser() as page:
         page.goto(f"{site}/login/scan/")
         scene = shown_scene(page)
         phone.describe(scene)
@@ -182,9 +193,9 @@ def test_cancel_on_the_phone_brings_a_fresh_code(site, tmp_path):
         assert phone.confirm(scene).json()["code"] == "scan_cancelled"
 
 
-def test_a_forwarded_screenshot_cannot_log_the_page_in(site, tmp_path):
+def test_a_forwarded_screenshot_cannot_log_the_page_in(site):
     phone = Phone(site, "forwarded")
-    with browser(tmp_path / "profile") as page:
+    with browser() as page:
         page.goto(f"{site}/login/scan/")
         scene = shown_scene(page)
         refused = phone.describe(scene, launch_scene=1048)
@@ -193,9 +204,9 @@ def test_a_forwarded_screenshot_cannot_log_the_page_in(site, tmp_path):
         expect(page.locator("#wx-scan")).to_have_attribute("data-state", "issued")
 
 
-def test_an_expired_code_is_replaced_and_cannot_be_confirmed(fake_wechat, tmp_path):
+def test_an_expired_code_is_replaced_and_cannot_be_confirmed(fake_wechat):
     with example(fake_wechat.url, WXLOGIN_SCAN_TTL="3") as url, \
-            browser(tmp_path / "profile") as page:
+            browser() as page:
         phone = Phone(url, "late")
         page.goto(f"{url}/login/scan/")
         scene = shown_scene(page)
@@ -206,9 +217,9 @@ def test_an_expired_code_is_replaced_and_cannot_be_confirmed(fake_wechat, tmp_pa
         assert shown_scene(page) != scene
 
 
-def test_a_banned_user_cannot_log_the_page_in(site, tmp_path, django_user_model):
+def test_a_banned_user_cannot_log_the_page_in(site, django_user_model):
     phone = Phone(site, "banned")
-    with browser(tmp_path / "profile") as page:
+    with browser() as page:
         page.goto(f"{site}/login/scan/")
         scene = shown_scene(page)
         assert phone.describe(scene).status_code == 200
