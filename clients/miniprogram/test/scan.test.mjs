@@ -23,9 +23,13 @@ test('describe() shows the asking browser, confirm() logs it in once', async () 
   const replay = await rejection(auth.scan.confirm(site.scene));
   assert.equal(replay.code, 'scan_used');
   assert.equal(replay.status, 409);
+  const poll = site.cookies.get('wxlogin_scan');
   const first = await site.claim();
   assert.equal(first.status, 200);
   assert.equal(first.body.state, 'delivered');
+  assert.ok(site.cookies.get('wxlogin_session'), 'the session cookie is set');
+  assert.equal(site.cookies.get('wxlogin_scan'), undefined, 'the poll cookie is dropped');
+  site.cookies.set('wxlogin_scan', poll);  // replayed: the ticket gave its session already
   assert.equal((await site.claim()).body.code, 'scan_used');
 });
 
