@@ -27,6 +27,8 @@ logger = logging.getLogger("django_wxlogin.scan")
 
 RESYNC = "resync"
 RECONNECT_DELAY = 1.0
+POOL_SIZE = 16  # connections per process for the streams' reads (the subscription holds one)
+POOL_WAIT = 10.0  # seconds a read waits for one
 
 
 def redis_url() -> str:
@@ -39,7 +41,9 @@ class Hub:
     """This event loop's subscription and the streams waiting on it, by ticket ref."""
 
     def __init__(self) -> None:
-        self.redis = aioredis.from_url(redis_url())
+        # Reads wait for one of a few connections (a resync makes every stream read at once).
+        self.redis = aioredis.Redis(connection_pool=aioredis.BlockingConnectionPool.from_url(
+            redis_url(), max_connections=POOL_SIZE, timeout=POOL_WAIT))
         self.waiting: dict[str, set[asyncio.Queue[str]]] = {}
         self.subscribed = asyncio.Event()
         self.task = asyncio.get_running_loop().create_task(self._listen())
