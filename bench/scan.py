@@ -183,9 +183,9 @@ async def bench_asgi(env: dict[str, str], made: list[tuple[str, str]], redis_por
     from bench.harness import free_port
 
     port = free_port()
-    server = serve(["uvicorn", "--factory", "django.core.asgi:get_asgi_application", "--port",
-                    str(port), "--log-level", "warning", "--no-access-log", "--backlog", "4096",
-                    "--timeout-keep-alive", "600"], env)
+    server = serve(["uvicorn", "bench.asgi:application", "--port", str(port), "--log-level",
+                    "warning", "--no-access-log", "--backlog", "4096", "--timeout-keep-alive",
+                    "600"], env)
     try:
         await wait_port(port)
         waiters = [Waiter(cookie) for _, cookie in made]

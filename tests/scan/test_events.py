@@ -26,15 +26,16 @@ pytestmark = pytest.mark.django_db(transaction=True)
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def asgi_server(fake_wechat) -> Iterator[str]:
-    """The test settings served by one uvicorn process, on this test's database and Redis."""
+@pytest.fixture(params=["tests.scan.asgi_app:application", "django.core.asgi:asgi"])
+def asgi_server(request, fake_wechat) -> Iterator[str]:
+    """The test settings served by one uvicorn process, on this test's database and Redis: the
+    stream answered in front of Django (``with_scan_events``), or by Django's own view."""
     port = free_port()
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": str(ROOT),
            "TEST_DATABASE_URL": database_url(), "TEST_REDIS_URL": settings.REDIS_URL}
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "django.core.asgi:get_asgi_application",
-         "--port", str(port), "--log-level", "warning", "--no-access-log"], env=env, cwd=ROOT)
+        [sys.executable, "-m", "uvicorn", *_app(request.param), "--port", str(port),
+         "--log-level", "warning", "--no-access-log"], env=env, cwd=ROOT)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for("uvicorn", lambda: _answers(url))
@@ -46,6 +47,12 @@ def asgi_server(fake_wechat) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(10)
+
+
+def _app(name: str) -> list[str]:
+    if name == "django.core.asgi:asgi":
+        return ["--factory", "django.core.asgi:get_asgi_application"]
+    return [name]
 
 
 def _answers(url: str) -> bool | None:
