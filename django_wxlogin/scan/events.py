@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from django.conf import settings as django_settings
@@ -114,7 +114,7 @@ def _event(state: str, left: float) -> str:
     return f"event: state\ndata: {{\"state\": \"{state}\", \"expires_in\": {int(left)}}}\n\n"
 
 
-async def stream(ref: str, poll: str) -> AsyncIterator[str]:
+async def stream(ref: str, poll: str) -> AsyncGenerator[str, None]:
     """The ticket's state as events until it is final (confirmed, cancelled, expired...)."""
     waiting = hub()
     queue = waiting.join(ref)  # before the first read: no transition slips in between
