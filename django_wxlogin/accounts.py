@@ -100,26 +100,35 @@ def bind(wxuser: WxUser, account: Any, *, request: Any = None) -> Login:
             raise InvalidCredentials()
         if retired.pk == account.pk:
             raise AlreadyBound()
-        appids = list(WxUser.objects.select_for_update().filter(user=retired)
-                      .values_list("appid", flat=True))
-        identities = WxUser.objects.using(primary(WxUser))
-        if identities.filter(user=account, appid__in=appids).exists():
-            raise AlreadyBound()
-        if not is_wechat_only(retired):
-            raise MergeRefused()
-        WxUser.objects.filter(user=retired).update(user=account, updated_at=timezone.now())
-        revocation.revoke_user(retired.pk, RevokeReason.MERGED)
-        WxSession.objects.filter(user=retired).update(user=account)
-        signals.accounts_merged.send(sender=type(account), retired_user=retired, account=account,
-                             request=request)
-        try:
-            retired.delete()
-        except (ProtectedError, RestrictedError):
-            raise MergeRefused() from None
+        merge_users(retired, account, request=request)
         token, session = store.issue(account, request=request, appid=wxuser.appid)
         signals.send_login(request, account, session, LoginMethod.WECHAT)
     wxuser.refresh_from_db(using=primary(WxUser))
     return Login(token=token, session=session, wxuser=wxuser, created=False)
+
+
+def merge_users(retired: Any, account: Any, *, request: Any = None) -> None:
+    """Move every identity and session of ``retired`` to ``account``, revoke the moved sessions
+    (``merged``), send ``accounts_merged`` and delete ``retired``; both rows locked by the
+    caller's transaction. Refused when ``account`` has an identity in one of the same apps
+    (409 already_bound), or when ``retired`` is more than a WeChat login or rows of the project
+    protect it (409 merge_refused)."""
+    appids = list(WxUser.objects.select_for_update().filter(user=retired)
+                  .values_list("appid", flat=True))
+    identities = WxUser.objects.using(primary(WxUser))
+    if identities.filter(user=account, appid__in=appids).exists():
+        raise AlreadyBound()
+    if not is_wechat_only(retired):
+        raise MergeRefused()
+    WxUser.objects.filter(user=retired).update(user=account, updated_at=timezone.now())
+    revocation.revoke_user(retired.pk, RevokeReason.MERGED)
+    WxSession.objects.filter(user=retired).update(user=account)
+    signals.accounts_merged.send(sender=type(account), retired_user=retired, account=account,
+                                 request=request)
+    try:
+        retired.delete()
+    except (ProtectedError, RestrictedError):
+        raise MergeRefused() from None
 
 
 def bind_with_ticket(ticket: str, account: Any, *, request: Any = None) -> Login:

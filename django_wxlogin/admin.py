@@ -25,7 +25,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .models import RevokeReason, SessionQuerySet, WxSession, WxUser
+from .models import IdentityConflict, RevokeReason, SessionQuerySet, WxSession, WxUser
 from .sessions import outbox
 from .sessions.revocation import revoke_batched
 from .settings import wxlogin_settings
@@ -94,17 +94,17 @@ class HasUnionidFilter(admin.SimpleListFilter):
 
 @admin.register(WxUser)
 class WxUserAdmin(RevokeActionsMixin, admin.ModelAdmin):
-    list_display = ("openid", "unionid", "nickname", "user", "phone_number", "created_at",
-                    "last_login_at")
-    list_filter = ("appid", HasUnionidFilter, "created_at")
+    list_display = ("openid", "unionid", "nickname", "user", "kind", "appid", "phone_number",
+                    "created_at", "last_login_at")
+    list_filter = ("kind", "appid", HasUnionidFilter, "created_at")
     list_select_related = ("user",)
     fieldsets = (
-        (None, {"fields": ("user", "appid", "openid", "unionid")}),
+        (None, {"fields": ("user", "kind", "appid", "openid", "unionid")}),
         (_("Profile"), {"fields": ("nickname", "avatar_url", "phone_number")}),
         (_("Activity"), {"fields": ("created_at", "updated_at", "last_login_at")}),
         (_("Live sessions"), {"fields": ("live_sessions",)}),
     )
-    readonly_fields = ("user", "appid", "openid", "unionid", "created_at", "updated_at",
+    readonly_fields = ("user", "kind", "appid", "openid", "unionid", "created_at", "updated_at",
                        "last_login_at", "live_sessions")
     actions = ("revoke_users",)
     # Django 5 warns until told what scheme a bare avatar URL gets; https, as Django 6 assumes.
@@ -170,14 +170,14 @@ class SessionStatusFilter(admin.SimpleListFilter):
 
 @admin.register(WxSession)
 class WxSessionAdmin(RevokeActionsMixin, admin.ModelAdmin):
-    list_display = ("token", "user", "appid", "method", "created_at", "expires_at",
+    list_display = ("token", "user", "appid", "surface", "method", "created_at", "expires_at",
                     "last_seen_at", "revoked_at", "revoke_reason", "user_agent", "ip_address")
     # No appid filter: listing its values would scan the whole (large) table on every page.
     # (The choice filters list fixed choices, without a query.)
     list_filter = (SessionStatusFilter, "method", "revoke_reason", "created_at")
     list_select_related = ("user",)
-    fields = ("token", "user", "appid", "method", "created_at", "expires_at", "last_seen_at",
-              "revoked_at", "revoke_reason", "user_agent", "ip_address")
+    fields = ("token", "user", "appid", "surface", "method", "created_at", "expires_at",
+              "last_seen_at", "revoked_at", "revoke_reason", "user_agent", "ip_address")
     readonly_fields = fields
     ordering = ("-pk",)
     show_full_result_count = False  # no second COUNT(*) over a large table per page
@@ -205,3 +205,25 @@ class WxSessionAdmin(RevokeActionsMixin, admin.ModelAdmin):
     @admin.action(description=_("Revoke selected sessions"), permissions=["revoke"])
     def revoke_sessions(self, request: HttpRequest, queryset: QuerySet) -> None:
         self.revoke_and_report(request, cast(SessionQuerySet, queryset).live())
+
+
+@admin.register(IdentityConflict)
+class IdentityConflictAdmin(admin.ModelAdmin):
+    """Users found to be one person: read-only; ``manage.py wxlogin_merge`` merges them."""
+
+    list_display = ("pk", "wxuser", "identity_user", "other_user", "unionid", "created_at",
+                    "resolved_at")
+    list_filter = (("resolved_at", admin.EmptyFieldListFilter), "created_at")
+    list_select_related = ("wxuser__user", "other_user")
+    fields = list_display[1:]
+    readonly_fields = (*fields, "identity_user")
+
+    @admin.display(description=_("user of the identity"))
+    def identity_user(self, conflict: IdentityConflict) -> Any:
+        return conflict.wxuser.user
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -10,7 +10,8 @@ class WxLoginConfig(AppConfig):
 
     def ready(self) -> None:
         from . import audit, checks, receivers  # noqa: F401  (registers checks, receivers)
-        from .scan import checks as scan_checks  # noqa: F401
+        from .scan import checks as scan_checks  # noqa: F401  (registers scan login's checks)
+        from .web import checks as web_checks  # noqa: F401  (registers web login's checks)
         from .wechat.redaction import install_log_redaction
 
         receivers.connect()

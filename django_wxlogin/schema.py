@@ -87,6 +87,16 @@ def path_integer(name: str, description: str) -> list[Any]:
                              description=description)]
 
 
+def query_string(name: str, description: str, enum: list[str] | None = None) -> list[Any]:
+    """An optional query string parameter."""
+    if not HAS_SPECTACULAR:
+        return []
+    from drf_spectacular.utils import OpenApiParameter
+
+    return [OpenApiParameter(name, str, OpenApiParameter.QUERY, description=description,
+                             enum=enum)]
+
+
 def free_form(description: str) -> Any:
     """A response that is any JSON object."""
     if not HAS_SPECTACULAR:

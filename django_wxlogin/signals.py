@@ -13,6 +13,9 @@ receiver never sees a login or revocation that was rolled back.
                     ``reason`` (a ``RevokeReason``: logout, logout_all, single_session, user,
                     admin, command, merged, unbind). Sent for every revocation, however it
                     was made.
+``identity_conflict`` sender: ``IdentityConflict``; ``conflict``. A login showed that two
+                    users are one person (the identity of one came with a unionid the other
+                    holds); nothing was merged (see ``identities``).
 ``accounts_merged`` see below: sent inside ``bind/``'s transaction, before the retired user is
                     deleted.
 """
@@ -27,6 +30,7 @@ user_created = Signal()
 user_logged_in = Signal()
 user_logged_out = Signal()
 session_revoked = Signal()
+identity_conflict = Signal()
 
 #: Sent when ``bind/`` merges a WeChat-only user into an existing account, inside the binding's
 #: transaction: the user's WeChat identities (with their profiles) and sessions already belong
@@ -34,6 +38,8 @@ session_revoked = Signal()
 #: at ``retired_user`` here, or they are deleted with it (or, with ``on_delete=PROTECT``, the
 #: binding is refused). Raise to refuse the binding: nothing is changed then.
 #: Arguments: ``sender`` (the user model), ``retired_user``, ``account``, ``request``.
+#: ``manage.py wxlogin_merge`` sends it too (``request`` None), when it merges the two users
+#: of an ``IdentityConflict``.
 accounts_merged = Signal()
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from . import bind_tickets
+from .identities.conflicts import reveal_unionid
 from .models import WxSession, WxUser
 from .sessions import store
 from .settings import wxlogin_settings
@@ -127,8 +128,7 @@ def _login_once(identity: Code2SessionResult, *, appid: str, request: Any = None
             wxuser.session_key = identity.session_key
             wxuser.last_login_at = now
             fields = ["session_key", "last_login_at", "updated_at"]
-            if identity.unionid and wxuser.unionid != identity.unionid:
-                wxuser.unionid = identity.unionid
+            if reveal_unionid(wxuser, identity.unionid):  # or flags two users as one person
                 fields.append("unionid")
             wxuser.save(update_fields=fields)
         token, session = store.issue(wxuser.user, request=request, appid=appid)

@@ -21,6 +21,7 @@ from . import accounts, audit, avatars, signals, users
 from .authentication import WxTokenAuthentication
 from .databases import primary
 from .exceptions import NoPhoneNumber, UnknownApp, exception_handler
+from .mobile import login as mobile
 from .models import LoginMethod, RevokeReason, WxSession, WxUser
 from .parsers import JSONParser
 from .schema import errors, extend_schema, free_form, path_integer
@@ -36,7 +37,7 @@ from .serializers import (
     SessionSerializer,
 )
 from .sessions.revocation import revoke, revoke_user
-from .settings import WxApp, wxlogin_settings
+from .settings import MINIPROGRAM, MOBILE_APP, WxApp, wxlogin_settings
 from .throttling import (
     AvatarRateThrottle,
     LoginRateThrottle,
@@ -44,6 +45,7 @@ from .throttling import (
     PhoneRateThrottle,
 )
 from .web.authentication import WxCookieAuthentication
+from .web.errors import WrongKind
 from .wechat import decryption, phone
 from .wechat.client import client
 from .wechat.code_lock import exchange_once
@@ -136,6 +138,11 @@ class LoginView(WxLoginAPIView):
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         mini_program = _login_app(app, serializer.validated_data.get("app"))
+        if mini_program.kind == MOBILE_APP:
+            return login_response(mobile.login(mini_program, serializer.validated_data["code"],
+                                               request))
+        if mini_program.kind != MINIPROGRAM:
+            raise WrongKind()  # Official Accounts and websites log in at web/<app>/login/
         identity = exchange_once(client(mini_program), serializer.validated_data["code"])
         login = users.login(identity, appid=mini_program.appid, request=request)
         assert login.wxuser is not None  # a WeChat login always has its identity

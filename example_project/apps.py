@@ -23,7 +23,7 @@ class ExampleConfig(AppConfig):
             from django_wxlogin.wechat.fake import FakeWeChat
 
             fake = FakeWeChat({app.appid: app.secret for app in wxlogin_settings.apps}).start()
-            settings.WXLOGIN["API_BASE_URL"] = fake.url
+            settings.WXLOGIN["API_BASE_URL"] = settings.WXLOGIN["OPEN_BASE_URL"] = fake.url
             if not settings.DEBUG:
                 print("Warning: the fake WeChat is on (WXLOGIN_FAKE_WECHAT) with DEBUG off: "
                       "anyone can log in as anyone. Never do this in production.",

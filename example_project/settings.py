@@ -47,8 +47,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # request.user from the web session cookie (scan login on /login/scan/).
-    "django_wxlogin.web.middleware.WxSessionMiddleware",
+    "django_wxlogin.web.middleware.WxSessionMiddleware",  # request.user from web login
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -103,9 +102,12 @@ if os.environ.get("WXLOGIN_API_BASE_URL"):
 # Otherwise the real WeChat (the package's default), unless example_project.apps starts the fake.
 if FAKE_WECHAT:  # asked for explicitly: wxlogin.E023 would refuse it with DEBUG off
     SILENCED_SYSTEM_CHECKS = ["wxlogin.E023"]
-if os.environ.get("WXLOGIN_APPS"):  # several mini programs: "NAME:APPID:SECRET,..."
-    WXLOGIN["APPS"] = [dict(zip(("NAME", "APPID", "SECRET"), app.split(":", 2), strict=True))
-                       for app in os.environ["WXLOGIN_APPS"].split(",") if app]
+if os.environ.get("WXLOGIN_OPEN_BASE_URL"):  # WeChat's login pages (web login)
+    WXLOGIN["OPEN_BASE_URL"] = os.environ["WXLOGIN_OPEN_BASE_URL"]
+if os.environ.get("WXLOGIN_APPS"):  # several apps: "NAME:APPID:SECRET[:KIND],..."
+    WXLOGIN["APPS"] = [dict(zip(("NAME", "APPID", "SECRET", "KIND"), app.split(":", 3),
+                                strict=False)) for app in os.environ["WXLOGIN_APPS"].split(",")
+                       if app]
 else:
     WXLOGIN["APPID"] = os.environ.get("WXLOGIN_APPID", "wx0000000000000000")
     WXLOGIN["SECRET"] = os.environ.get("WXLOGIN_SECRET", "example-secret")

@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from . import views
 
 urlpatterns = [
+    path("", views.home, name="home"),
     path("admin/", admin.site.urls),
     path("wx/", include("django_wxlogin.urls")),
     path("login/scan/", views.scan_login, name="scan-login"),

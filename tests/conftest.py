@@ -33,14 +33,22 @@ _codes = itertools.count(1)
 # More mini programs the fake WeChat knows, for the multi-app tests.
 SHOP = {"APPID": "wxtestshop000002", "SECRET": "shop-appsecret-never-logged", "NAME": "shop"}
 BLOG = {"APPID": "wxtestblog000003", "SECRET": "blog-appsecret-never-logged", "NAME": "blog"}
+# Apps of the other kinds, for the web and app login tests (tests/web/, tests/mobile/).
+OFFICIAL_ACCOUNT = {"APPID": "wxtestoa00000005", "SECRET": "oa-appsecret-never-logged",
+                    "NAME": "oa", "KIND": "official_account"}
+WEBSITE = {"APPID": "wxtestweb0000004", "SECRET": "web-appsecret-never-logged", "NAME": "site",
+           "KIND": "website"}
+MOBILE_APP = {"APPID": "wxtestmob0000006", "SECRET": "mob-appsecret-never-logged", "NAME": "app",
+              "KIND": "mobile_app"}
 
 
 @pytest.fixture(scope="session")
 def fake_wechat() -> Iterator[FakeWeChat]:
     apps = {settings.WXLOGIN["APPID"]: settings.WXLOGIN["SECRET"],
-            SHOP["APPID"]: SHOP["SECRET"], BLOG["APPID"]: BLOG["SECRET"]}
+            **{app["APPID"]: app["SECRET"]
+               for app in (SHOP, BLOG, OFFICIAL_ACCOUNT, WEBSITE, MOBILE_APP)}}
     with FakeWeChat(apps) as fake:
-        settings.WXLOGIN["API_BASE_URL"] = fake.url
+        settings.WXLOGIN["API_BASE_URL"] = settings.WXLOGIN["OPEN_BASE_URL"] = fake.url
         yield fake
 
 

@@ -255,3 +255,21 @@ def test_sessions_show_how_they_were_opened(admin_client, api, login, django_use
     page = admin_client.get(f"{USERS}{wxuser('alice').pk}/change/").content.decode()
     assert "<th>login method</th>" in page
     assert "<td>WeChat</td>" in page and "<td>password</td>" in page
+
+
+def test_identities_show_their_kind_and_conflicts_are_listed(admin_client, django_user_model):
+    a, b = django_user_model.objects.create(username="a"), django_user_model.objects.create(
+        username="b")
+    oa = WxUser.objects.create(user=a, appid="wxoa", kind="official_account", openid="o-oa")
+    WxUser.objects.create(user=b, appid=APPID, openid="o-mini", unionid="u-shared")
+    listed = admin_client.get(USERS, {"kind": "official_account"}).content.decode()
+    assert "o-oa" in listed and "o-mini" not in listed and "official_account" in listed
+    from django.db import transaction
+
+    from django_wxlogin.identities.conflicts import reveal_unionid
+
+    with transaction.atomic():
+        assert reveal_unionid(oa, "u-shared") is False
+    page = admin_client.get("/admin/django_wxlogin/identityconflict/").content.decode()
+    assert "u-shared" in page and "1 identity conflict" in page
+    assert admin_client.get("/admin/django_wxlogin/identityconflict/add/").status_code == 403

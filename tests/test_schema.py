@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.urls import get_resolver
 from PIL import Image
 
-from .conftest import fresh_code
+from .conftest import OFFICIAL_ACCOUNT, fresh_code
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -113,6 +113,17 @@ def test_real_responses_match_the_schema(openapi, live_server, settings, django_
     call("POST", "/wx/web/logout/", 401)
     call("POST", "/wx/web/logout/all/", 401)
     call("POST", "/wx/logout/", 204, headers={"Authorization": f"Bearer {web['token']}"})
+    as_json = {"Accept": "application/json"}
+    call("GET", "/wx/web/{app}/login/", 404, path="/wx/web/nope/login/", headers=as_json)
+    call("GET", "/wx/web/{app}/callback/", 404, path="/wx/web/nope/callback/", headers=as_json)
+    single = settings.WXLOGIN
+    settings.WXLOGIN = {**{k: v for k, v in single.items() if k not in ("APPID", "SECRET")},
+                        "APPS": [{"APPID": single["APPID"], "SECRET": single["SECRET"]},
+                                 OFFICIAL_ACCOUNT]}
+    call("GET", "/wx/web/{app}/login/", 302, path="/wx/web/oa/login/", allow_redirects=False)
+    call("GET", "/wx/web/{app}/callback/", 400, path="/wx/web/oa/callback/?code=c&state=s",
+         headers=as_json)
+    settings.WXLOGIN = single
 
     # Accounts: password login, binding and unbinding, bind tickets.
     django_user_model.objects.create_user("zed", password="zed-password")

@@ -22,24 +22,9 @@ class InvalidState(exceptions.APIException):
                        "another browser; start the login again.")
 
 
-class SnapshotUser(exceptions.PermissionDenied):
-    """WeChat's snapshot page (快照页) handed out a virtual identity: nobody to log in."""
-
-    default_code = "snapshot_user"
-    default_detail = _("This page was opened as a preview. Tap \"Use full service\" (使用完整服务) "
-                       "at the bottom of the page, or open it from WeChat, to log in.")
-
-
 class WrongKind(exceptions.NotFound):
     """The app named in the URL cannot log in this way (e.g. a mini program at web login)."""
 
     default_code = "wrong_kind"
     default_detail = _("This app cannot log in this way.")
 
-
-class WebAccountRequired(exceptions.PermissionDenied):
-    """Under ``REQUIRE_ACCOUNT`` a web login of someone without an account creates nothing."""
-
-    default_code = "account_required"
-    default_detail = _("Only existing accounts may log in here: bind your WeChat to your "
-                       "account in the mini program first.")

@@ -14,7 +14,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status
@@ -25,6 +26,7 @@ from ..cache import cache, key, warn_unavailable
 from .client import Code2SessionResult, WeChatClient
 
 logger = logging.getLogger("django_wxlogin.code_lock")
+Result = TypeVar("Result")
 
 PENDING, DONE = "pending", "done"
 LOCK_SECONDS = 60  # longer than any exchange can take (connect + read timeouts)
@@ -48,7 +50,7 @@ def _key(appid: str, code: str) -> str:
     return key("code", digest)
 
 
-def _outcome(state: Any) -> Code2SessionResult:
+def _outcome(state: Any) -> Any:
     """Raise what the first request got."""
     if isinstance(state, list) and len(state) == 2:
         error_class = getattr(exceptions, state[0], None)
@@ -59,17 +61,23 @@ def _outcome(state: Any) -> Code2SessionResult:
 
 def exchange_once(client: WeChatClient, code: str) -> Code2SessionResult:
     """``client.code2session(code)``, made at most once per code across all workers."""
+    return trade_once(client, code, client.code2session)
+
+
+def trade_once(client: WeChatClient, code: str, trade: Callable[[str], Result]) -> Result:
+    """``trade(code)`` (code2Session, or a mobile app's OAuth exchange), made at most once per
+    code across all workers."""
     lock_key = _key(client.appid, code)
     try:
         store = cache()
         first = store.add(lock_key, PENDING, LOCK_SECONDS)
     except Exception as exc:
         warn_unavailable(logger, "Code lock cache (exchanging unlocked)", exc)
-        return client.code2session(code)
+        return trade(code)
     if not first:
         return _wait_for_first(store, lock_key)
     try:
-        identity = client.code2session(code)
+        identity = trade(code)
     except exceptions.WeChatError as error:
         seconds = TRANSIENT_SECONDS if isinstance(error, TRANSIENT_ERRORS) else CODE_LIFETIME
         _record(store, lock_key, [type(error).__name__, error.errcode], seconds)
@@ -85,7 +93,7 @@ def _record(store: Any, key: str, state: Any, seconds: int) -> None:
         warn_unavailable(logger, "Code lock cache", exc)
 
 
-def _wait_for_first(store: Any, key: str) -> Code2SessionResult:
+def _wait_for_first(store: Any, key: str) -> Any:
     deadline = time.monotonic() + WAIT_SECONDS
     state: Any = PENDING
     while time.monotonic() < deadline:

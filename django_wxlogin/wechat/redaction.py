@@ -11,7 +11,7 @@ import logging
 import re
 
 _SECRET_PARAMS = re.compile(
-    r"(?P<name>secret|js_code|code|access_token|session_key|signature)=[^&\s\"'#]*",
+    r"(?P<name>secret|js_code|code|access_token|refresh_token|session_key|signature)=[^&\s\"'#]*",
     re.IGNORECASE,
 )
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+import requests
 from django.http import HttpResponse
 from django.test import RequestFactory
 from rest_framework.test import APIClient
@@ -13,7 +15,7 @@ from django_wxlogin.models import WxSession, WxUser
 from django_wxlogin.web.delivery import log_in_browser
 from django_wxlogin.wechat.fake import openid_for
 
-from ..conftest import log_in
+from ..conftest import MOBILE_APP, OFFICIAL_ACCOUNT, WEBSITE, log_in
 
 COOKIE = "wxlogin_session"
 
@@ -43,3 +45,34 @@ def browser_login(user: Any, *, secure: bool = False, surface: str = "website",
 @pytest.fixture
 def csrf_client() -> APIClient:
     return APIClient(enforce_csrf_checks=True)
+
+
+MINI_PROGRAM = {"APPID": "wxtestapp0000001", "SECRET": "s3cr3t-appsecret-never-logged",
+                "NAME": "mini"}
+
+
+@pytest.fixture
+def surfaces(settings: Any) -> None:
+    """Every kind of app at once: a mini program, an Official Account, a website, an app."""
+    kept = {k: v for k, v in settings.WXLOGIN.items() if k not in ("APPID", "SECRET")}
+    settings.WXLOGIN = {**kept, "APPS": [MINI_PROGRAM, OFFICIAL_ACCOUNT, WEBSITE, MOBILE_APP]}
+
+
+def through_wechat(client: APIClient, app: str = "oa", user: str | None = "alice",
+                   next_url: str = "/home/", **query: str) -> Any:
+    """A browser's web login: the login redirect, WeChat's page (the fake's, over HTTP, where
+    ``user`` is picked), and the callback. The callback's response (``user=None``: the
+    redirect WeChat's page answered)."""
+    start = client.get(f"/wx/web/{app}/login/", {"next": next_url, **query})
+    assert start.status_code == 302, start.content
+    wechat = requests.get(start["Location"].split("#")[0], timeout=10, allow_redirects=False,
+                          params={"user": user} if user else None)
+    if user is None:
+        return wechat
+    assert wechat.status_code == 302, wechat.text
+    return client.get(callback_path(wechat.headers["Location"]))
+
+
+def callback_path(location: str) -> str:
+    parts = urlsplit(location)
+    return f"{parts.path}?{parts.query}"

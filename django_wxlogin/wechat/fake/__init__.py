@@ -1,7 +1,8 @@
 """A fake WeChat on loopback, for tests and offline development.
 
 It speaks WeChat's server APIs over real HTTP, one module per surface (``miniprogram.py``: the
-mini program's; ``server.py``: the HTTP plumbing and routing). What a login code does is
+mini program's; ``oauth.py``: web and app login's OAuth, with its consent page; ``server.py``:
+the HTTP plumbing and routing). What a login code does is
 scripted by its text:
 
 =====================  ====================================================================
@@ -61,6 +62,7 @@ from .miniprogram import (
     session_key_for,
     unionid_for,
 )
+from .oauth import OAuthAPI
 from .server import FakeRequest, FakeServer, Reply, answer
 from .wxacode import WxaCodeAPI, code_text
 
@@ -68,7 +70,7 @@ __all__ = ["FakeRequest", "FakeWeChat", "Reply", "answer", "code_text", "encrypt
            "encrypted_data_for", "openid_for", "session_key_for", "unionid_for"]
 
 
-class FakeWeChat(WxaCodeAPI, MiniProgramAPI, FakeServer):
+class FakeWeChat(OAuthAPI, WxaCodeAPI, MiniProgramAPI, FakeServer):
     """``with FakeWeChat(apps={"wx123": "secret"}) as fake: fake.url`` (apps=None: any app).
 
     Each surface is a mixin that declares its ``ROUTES``; its ``__init__`` takes its own

@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
-_UNLOGGED = ("secret", "js_code", "code", "access_token")
+_UNLOGGED = ("secret", "js_code", "code", "access_token", "refresh_token")
 
 
 def answer(errcode: int, errmsg: str) -> tuple[int, dict[str, Any]]:
