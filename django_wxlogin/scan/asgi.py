@@ -13,9 +13,9 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
-from http.cookies import SimpleCookie
 from typing import Any
 
+from django.http.cookie import parse_cookie
 from django.urls import reverse
 
 from ..settings import wxlogin_settings
@@ -47,12 +47,10 @@ def with_scan_events(app: App) -> App:
 
 
 def _cookie(scope: Scope) -> str | None:
-    jar: SimpleCookie = SimpleCookie()
     for name, value in scope.get("headers", ()):
         if name == b"cookie":
-            jar.load(value.decode("latin-1"))
-    found = jar.get(wxlogin_settings.SCAN_COOKIE_NAME)
-    return found.value if found else None
+            return parse_cookie(value.decode("latin-1")).get(wxlogin_settings.SCAN_COOKIE_NAME)
+    return None
 
 
 async def _serve(scope: Scope, receive: Receive, send: Send) -> None:

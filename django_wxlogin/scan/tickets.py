@@ -130,6 +130,12 @@ class NotScanned(ScanError):
     default_detail = _("Open the login request (GET scan/<scene>/) before confirming it.")
 
 
+class Pending(ScanError):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "scan_pending"
+    default_detail = _("Not confirmed yet: wait until the person confirms on their phone.")
+
+
 class WrongApp(ScanError):
     status_code = status.HTTP_403_FORBIDDEN
     default_code = "scan_wrong_app"
@@ -147,7 +153,7 @@ class ForwardedCode(ScanError):
 REFUSALS: dict[str, type[ScanError]] = {
     "unknown": UnknownTicket, "expired": ExpiredTicket, "cancelled": CancelledTicket,
     "confirmed": UsedTicket, "delivered": UsedTicket, "taken": TakenTicket,
-    "not_scanned": NotScanned, "wrong_app": WrongApp,
+    "not_scanned": NotScanned, "wrong_app": WrongApp, "issued": Pending, "scanned": Pending,
 }
 
 

@@ -19,10 +19,11 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from ..authentication import WxTokenAuthentication
 from ..databases import primary
 from ..exceptions import AccountDisabled
 from ..schema import errors, extend_schema, free_form
-from ..settings import wxlogin_settings
+from ..settings import MINIPROGRAM, wxlogin_settings
 from ..throttling import WxRateThrottle
 from ..views import WxLoginAPIView, session_of
 from . import events, tickets
@@ -150,12 +151,18 @@ class ClaimView(WebScanView):
 
 
 class MiniProgramScanView(WxLoginAPIView):
-    """The mini program's side: the person's token, the scene from the code."""
+    """The mini program's side: the person's token of a mini-program session (never a browser's
+    cookie, nor a session a scan or a web login gave), the scene from the code."""
+
+    authentication_classes = [WxTokenAuthentication]
 
     def ticket_args(self, request: Request) -> tuple[str, str]:
         if not request.user.is_active:
             raise AccountDisabled()
-        return str(request.user.pk), session_of(request).appid or wxlogin_settings.app().appid
+        session = session_of(request)
+        if session.surface != MINIPROGRAM:
+            raise tickets.WrongApp()
+        return str(request.user.pk), session.appid or wxlogin_settings.app().appid
 
     def check_launch_scene(self, data: Any) -> None:
         serializer = LaunchSceneSerializer(data=data)
