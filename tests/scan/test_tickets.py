@@ -225,3 +225,16 @@ def test_the_fake_refuses_a_bad_scene_with_40169(fake_wechat, settings):
     with pytest.raises(InvalidScene):
         unlimited_code(wxlogin_settings.app(), CodeRequest(scene="中文", page="pages/a"))
     assert tickets.split_cookie("no-dot") is None
+
+
+def test_only_a_mini_program_session_may_scan(django_user_model, settings):
+    from django_wxlogin.web.delivery import issue_session
+
+    browser, phone = new_browser(), new_phone("webbie")
+    user = django_user_model.objects.get(wechat_identities__isnull=False)
+    token, _ = issue_session(user, appid=settings.WXLOGIN["APPID"], surface="scan",
+                             request=None)
+    from_a_browser = Phone(APIClient(**bearer(token)), token)
+    refused = from_a_browser.describe(browser.scene)
+    assert refused.status_code == 403 and refused.json()["code"] == "scan_wrong_app"
+    assert phone.describe(browser.scene).status_code == 200
