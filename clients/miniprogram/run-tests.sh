@@ -13,11 +13,13 @@ set -euo pipefail
 cd "$(dirname "$0")"
 export PYTHON="${PYTHON:-python3}"
 
-# What the example project imports; the repository's test extra includes all of it.
+# What the example project imports, and the QR decoder the scan-login tests read its codes
+# with; the repository's test extra includes all of it.
 if ! "$PYTHON" -c 'import django, rest_framework, django_redis, requests, cryptography, PIL, tqdm
-import drf_spectacular, drf_spectacular_sidecar, dj_database_url, psycopg, gunicorn' 2>/dev/null
+import drf_spectacular, drf_spectacular_sidecar, dj_database_url, psycopg, gunicorn, segno
+import zxingcpp' 2>/dev/null
 then
-  "$PYTHON" -m pip install -q -e "../..[example]"
+  "$PYTHON" -m pip install -q -e "../..[example]" "zxing-cpp>=2.2"
 fi
 
 npm ci --no-audit --no-fund
