@@ -22,6 +22,7 @@ from rest_framework.response import Response
 from ..authentication import WxTokenAuthentication
 from ..databases import primary
 from ..exceptions import AccountDisabled
+from ..parsers import JSONParser
 from ..schema import errors, extend_schema, free_form
 from ..settings import MINIPROGRAM, wxlogin_settings
 from ..throttling import WxRateThrottle
@@ -65,6 +66,7 @@ class WebScanView(WxLoginAPIView):
 
 class TicketView(WebScanView):
     throttle_classes = [ScanRateThrottle]
+    parser_classes = [JSONParser]  # what the widget sends (a form's empty field means "absent")
 
     @extend_schema(request=NewTicketSerializer, responses={
         201: free_form("The code as a data: URL (`code`), `expires_in`, `poll_interval`, "
@@ -117,7 +119,7 @@ class EventsView(WebScanView):
 
     @extend_schema(responses={200: free_form("text/event-stream: `state` events, as the "
                                              "status endpoint answers, until a final one."),
-                              **errors(403, 405)})
+                              **errors(403, 404, 405)})
     def get(self, request: Request) -> StreamingHttpResponse:
         ref, poll = self.poll_credential(request)
         response = StreamingHttpResponse(events.stream(ref, poll),
