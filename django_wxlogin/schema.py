@@ -132,6 +132,16 @@ if HAS_SPECTACULAR:
         target_class = "django_wxlogin.web.authentication.WxCookieAuthentication"
         name = "WxCookie"
 
+        def get_security_requirement(self, auto_schema: Any) -> Any:
+            """Declared where the cookie is the way in (``web/logout/``); the token
+            endpoints, which also take it from same-site pages, document the token."""
+            from .authentication import WxTokenAuthentication
+
+            classes = auto_schema.view.get_authenticators()
+            if any(isinstance(c, WxTokenAuthentication) for c in classes):
+                return None
+            return super().get_security_requirement(auto_schema)
+
         def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
             from .settings import wxlogin_settings
 

@@ -245,7 +245,8 @@ def test_sessions_json(tokens):
     assert listed[1] == {
         "id": session.pk, "digest_prefix": session.digest[:8], "user_id": session.user_id,
         "username": session.user.username, "openid": openid_for(APPID, "alice"),
-        "appid": APPID, "method": "wechat", "created_at": listed[1]["created_at"],
+        "appid": APPID, "method": "wechat", "surface": "miniprogram",
+        "created_at": listed[1]["created_at"],
         "expires_at": listed[1]["expires_at"], "last_seen_at": listed[1]["last_seen_at"],
         "ip_address": "127.0.0.1", "user_agent": "",
     }

@@ -43,13 +43,10 @@ def test_every_endpoint_is_documented(openapi):
                 assert schema == {"$ref": "#/components/schemas/Error"}
             public = path.startswith(("/wx/login/", "/wx/web/scan/")) or \
                 path == "/wx/web/exchange/" or path.endswith(("/login/", "/callback/"))
-            mini_program = path.startswith("/wx/scan/")  # scan login's phone: a token only
             token_or_ticket = path == "/wx/bind/"  # a bind ticket needs no token
-            either = [{"WxToken": []}, {"WxCookie": []}]  # a token, or web login's cookie
-            expected = ([{}] if public else [{"WxToken": []}] if mini_program
-                        else [*either, {}] if token_or_ticket
+            expected = ([{}] if public else [{"WxToken": []}, {}] if token_or_ticket
                         else [{"WxCookie": []}] if path.startswith("/wx/web/logout/")
-                        else either)
+                        else [{"WxToken": []}])
             assert operation["security"] == expected, (method, path)
             if not public:
                 assert "401" in statuses

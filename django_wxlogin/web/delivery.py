@@ -100,7 +100,6 @@ def issue_exchange_code(user: Any, *, appid: str, surface: str, request: Any) ->
 
 def redeem_exchange_code(code: str, request: Any) -> Login:
     """The login an exchange code stands for, issued now; the code is spent whatever happens."""
-    store_ = None
     try:
         store_ = cache()
         entry = store_.get(_code_key(code))

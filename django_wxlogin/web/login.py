@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from rest_framework.exceptions import AuthenticationFailed
 
+from .. import signals
 from ..exceptions import InvalidCode
 from ..identities import linking
 from ..identities.errors import SnapshotUser
@@ -83,6 +84,10 @@ def finish(request: Any, app: WxApp, state: str, code: str) -> HttpResponseRedir
     with transaction.atomic():
         linked = linking.link(identity, app)
         user = linked.wxuser.user
+        if linked.user_created:
+            wxuser = linked.wxuser
+            transaction.on_commit(lambda: signals.user_created.send(
+                sender=type(user), user=user, wxuser=wxuser, request=request))
         if login.exchange:
             secret = issue_exchange_code(user, appid=app.appid, surface=app.kind,
                                          request=request)

@@ -1,5 +1,6 @@
 """Web login's error pages: a short page in the visitor's language (zh or en, from Django's
-``LocaleMiddleware``), or the JSON body of every other error when the client asks for JSON."""
+``LocaleMiddleware``) for browsers (which ask for ``text/html``), and the JSON body of every
+other error for any other client."""
 
 from __future__ import annotations
 
@@ -23,9 +24,9 @@ _PAGE = ('<!doctype html><html lang="{}"><head><meta charset="utf-8">'
          '<p><a href="{}">{}</a></p></main></body></html>')
 
 
-def wants_json(request: Any) -> bool:
-    accept = request.META.get("HTTP_ACCEPT", "")
-    return "application/json" in accept and "text/html" not in accept
+def wants_page(request: Any) -> bool:
+    """A browser navigating (it asks for text/html), not a script or tool."""
+    return "text/html" in request.META.get("HTTP_ACCEPT", "")
 
 
 def error_page(status: int, code: str, detail: str, retry: str) -> HttpResponse:

@@ -26,7 +26,7 @@ from . import login
 from .authentication import WxCookieAuthentication
 from .delivery import delete_session_cookie, redeem_exchange_code
 from .errors import WrongKind
-from .pages import error_page, wants_json
+from .pages import error_page, wants_page
 from .redirects import safe_next
 
 
@@ -75,7 +75,7 @@ class CookieLogoutAllView(CookieLogoutView):
 
 class WebLoginAPIView(WxLoginAPIView):
     """Base of the browser login pages: no authentication, the login throttle, and errors as
-    pages (JSON when the client asks for it)."""
+    pages for browsers (JSON for other clients)."""
 
     authentication_classes = []
     permission_classes = [AllowAny]
@@ -95,7 +95,7 @@ class WebLoginAPIView(WxLoginAPIView):
         response = super().handle_exception(exc)
         data = response.data if isinstance(response.data, dict) else {}
         audit.login_failed(self.request, data.get("code", ""), self.kwargs.get("app", ""))
-        if wants_json(self.request):
+        if not wants_page(self.request):
             return response
         retry = reverse("wxlogin:web-login", args=[self.kwargs.get("app", "")]) \
             if self.kwargs.get("app") else "/"

@@ -14,7 +14,13 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 APP = MOBILE_APP["APPID"]
 
 
+def _exchanges(fake_wechat) -> int:
+    return len([c for c in fake_wechat.calls("/sns/oauth2/access_token")
+                if c["params"]["appid"] == APP])
+
+
 def test_an_sdk_code_logs_in_like_a_mini_program(fake_wechat):
+    before = _exchanges(fake_wechat)
     code = fresh_code("alice")
     answer = APIClient().post("/wx/login/app/", {"code": code}, format="json")
     assert answer.status_code == 200, answer.content
@@ -28,8 +34,7 @@ def test_an_sdk_code_logs_in_like_a_mini_program(fake_wechat):
     assert APIClient().get("/wx/profile/", **bearer(body["token"])).status_code == 200
     again = APIClient().post("/wx/login/app/", {"code": code}, format="json")
     assert again.status_code == 409 and again.json()["code"] == "duplicate_code"
-    assert len([c for c in fake_wechat.calls("/sns/oauth2/access_token")
-                if c["params"]["appid"] == APP]) == 1
+    assert _exchanges(fake_wechat) == before + 1
 
 
 def test_sdk_code_errors_are_the_mini_programs():

@@ -18,6 +18,7 @@ from django_wxlogin.wechat.fake import openid_for
 from ..conftest import MOBILE_APP, OFFICIAL_ACCOUNT, WEBSITE, log_in
 
 COOKIE = "wxlogin_session"
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
 
 def wechat_user(name: str = "alice") -> tuple[Any, str]:
@@ -70,7 +71,7 @@ def through_wechat(client: APIClient, app: str = "oa", user: str | None = "alice
     if user is None:
         return wechat
     assert wechat.status_code == 302, wechat.text
-    return client.get(callback_path(wechat.headers["Location"]))
+    return client.get(callback_path(wechat.headers["Location"]), HTTP_ACCEPT=BROWSER_ACCEPT)
 
 
 def callback_path(location: str) -> str:

@@ -12,7 +12,7 @@ from django_wxlogin.models import WxSession, WxUser
 from django_wxlogin.wechat.fake import openid_for
 
 from ..conftest import OFFICIAL_ACCOUNT, WEBSITE, bearer, fresh_code
-from .conftest import COOKIE, callback_path, through_wechat
+from .conftest import BROWSER_ACCEPT, COOKIE, callback_path, through_wechat
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("surfaces")]
 OA = OFFICIAL_ACCOUNT["APPID"]
@@ -133,14 +133,13 @@ def test_wechat_errors_are_pages_or_json(code, status, error):
     start = browser.get("/wx/web/oa/login/")
     state = parse_qs(urlsplit(start["Location"]).query)["state"][0]
     page = browser.get("/wx/web/oa/callback/", {"state": state, "code": code},
-                       HTTP_ACCEPT_LANGUAGE="zh-hans")
+                       HTTP_ACCEPT_LANGUAGE="zh-hans", HTTP_ACCEPT=BROWSER_ACCEPT)
     assert page.status_code == status and page["Content-Type"].startswith("text/html")
     assert f'data-code="{error}"' in page.content.decode()
     assert "微信登录失败" in page.content.decode() and 'lang="zh-hans"' in page.content.decode()
     start = browser.get("/wx/web/oa/login/")
     state = parse_qs(urlsplit(start["Location"]).query)["state"][0]
-    body = browser.get("/wx/web/oa/callback/", {"state": state, "code": code},
-                       HTTP_ACCEPT="application/json")
+    body = browser.get("/wx/web/oa/callback/", {"state": state, "code": code})
     assert body.status_code == status and body.json()["code"] == error
 
 
@@ -179,3 +178,25 @@ def test_the_fake_shows_a_consent_page_and_wechats_own_errors():
     assert page.status_code == 200 and 'value="alice"' in page.text
     bad = start["Location"].replace("snsapi_userinfo", "snsapi_login").split("#")[0]
     assert "10005" in requests.get(bad, timeout=10).text
+
+
+def test_a_first_web_login_sends_user_created_and_every_one_user_logged_in():
+    from django_wxlogin import signals
+
+    seen: list[str] = []
+
+    def created(sender, user, wxuser, **kwargs):
+        seen.append(f"created {wxuser.kind}")
+
+    def logged_in(sender, user, session, **kwargs):
+        seen.append(f"in {session.surface}")
+
+    signals.user_created.connect(created)
+    signals.user_logged_in.connect(logged_in)
+    try:
+        through_wechat(APIClient(), "oa", "alice")
+        through_wechat(APIClient(), "site", "alice")  # joins alice by unionid: no new user
+    finally:
+        signals.user_created.disconnect(created)
+        signals.user_logged_in.disconnect(logged_in)
+    assert seen == ["created official_account", "in official_account", "in website"]

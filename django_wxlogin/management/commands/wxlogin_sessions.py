@@ -61,6 +61,7 @@ class Command(SessionCommand):
                 "openid": session.openid,
                 "appid": session.appid,
                 "method": session.method,
+                "surface": session.surface,
                 "created_at": session.created_at,
                 "expires_at": session.expires_at,
                 "last_seen_at": session.last_seen_at,
