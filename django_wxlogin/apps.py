@@ -15,6 +15,7 @@ class WxLoginConfig(AppConfig):
         from .moderation import checks as moderation_checks  # noqa: F401
         from .moderation import push as moderation_push  # noqa: F401  (its push handler)
         from .push import checks as push_checks  # noqa: F401
+        from .scan import checks as scan_checks  # noqa: F401  (registers scan login's checks)
         from .web import checks as web_checks  # noqa: F401  (registers web login's checks)
         from .wechat.api_security import checks as api_security_checks  # noqa: F401
         from .wechat.redaction import install_log_redaction

@@ -54,10 +54,12 @@ ERROR_DESCRIPTIONS = {
     404: "Not found (not_found, unknown_app, no_wechat_identity).",
     405: "Method not allowed.",
     409: "Conflict (duplicate_code, already_bound, merge_refused, last_login_method).",
+    410: "Gone (scan_expired).",
     413: "Request body too large.",
     415: "Unsupported media type.",
     429: "Throttled, or WeChat's rate limit (throttled, wechat_rate_limited); see Retry-After.",
     500: "The server's WeChat settings are wrong (wechat_misconfigured).",
+    502: "WeChat refused a mini-program code's scene (scan_invalid_scene).",
     503: "WeChat or the database is unavailable (wechat_unavailable, service_unavailable); "
          "see Retry-After.",
 }

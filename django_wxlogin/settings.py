@@ -164,6 +164,36 @@ DEFAULTS: dict[str, Any] = {
     "WEB_STATE_TTL": 600,
     # How long a one-time exchange code can be redeemed at web/exchange/ (at most 60 seconds).
     "EXCHANGE_CODE_TTL": 60,
+    # --- Scan to log in (a website shows a mini-program code; the person confirms in the
+    # mini program; that browser is logged in). ---
+    # Per-client-network rate of POST web/scan/ (each ticket costs a WeChat call; None: no limit).
+    "SCAN_RATE": "20/min",
+    # Seconds a ticket lives (seconds or timedelta): the code must be scanned and confirmed
+    # within it.
+    "SCAN_TTL": 120,
+    # The mini program's confirm page the code opens (no leading "/", no query), and whether
+    # WeChat checks that it exists in the released version.
+    "SCAN_PAGE": "pages/scan/confirm",
+    "SCAN_CHECK_PATH": True,
+    # The version of the mini program the code opens: "release", "trial" or "develop" (the last
+    # two are refused with DEBUG off, wxlogin.E081).
+    "SCAN_ENV_VERSION": "release",
+    # The code's width in pixels (WeChat accepts 280 to 1280).
+    "SCAN_CODE_WIDTH": 430,
+    # The site's name shown on the confirm page; "" shows the host the browser asked.
+    "SCAN_SITE_NAME": "",
+    # True lets codes opened from an image in a chat or the album (launch scenes 1048, 1049:
+    # a forwarded screenshot, the mark of cross-device phishing) be confirmed.
+    "SCAN_ALLOW_FORWARDED": False,
+    # How the confirmed browser gets its session: "cookie" (the web session cookie) or
+    # "exchange_code" (a one-time code for POST web/exchange/).
+    "SCAN_DELIVERY": "cookie",
+    # The HttpOnly cookie that binds a ticket to the browser that asked for it.
+    "SCAN_COOKIE_NAME": "wxlogin_scan",
+    # Seconds between two status polls of the browser widget when it cannot use events.
+    "SCAN_POLL_INTERVAL": 2,
+    # Seconds between two keep-alive comments on an idle event stream (proxies close silent ones).
+    "SCAN_EVENTS_KEEPALIVE": 15,
 }
 
 APP_KEYS = ("APPID", "SECRET", "NAME", "KIND", "SCOPE", "API_SECURITY", "TOKEN",
@@ -239,6 +269,10 @@ class WxLoginSettings:
     @property
     def avatar_review_timeout_seconds(self) -> int:
         return _seconds(self.get("AVATAR_REVIEW_TIMEOUT")) or 0
+
+    @property
+    def scan_ttl_seconds(self) -> int:
+        return _seconds(self.get("SCAN_TTL")) or 0
 
     @property
     def api_base_url(self) -> str:

@@ -6,6 +6,7 @@ from . import views
 from .deletion import urls as deletion_urls
 from .moderation import urls as moderation_urls
 from .push import urls as push_urls
+from .scan import urls as scan_urls
 from .web import urls as web_urls
 
 app_name = "wxlogin"
@@ -28,4 +29,5 @@ urlpatterns = [
     *push_urls.urlpatterns,
     *deletion_urls.urlpatterns,
     *web_urls.urlpatterns,  # web/: browser login and its sessions
+    *scan_urls.urlpatterns,  # web/scan/... and scan/<scene>/...
 ]

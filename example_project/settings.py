@@ -55,6 +55,7 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "example_project.urls"
 WSGI_APPLICATION = "example_project.wsgi.application"
+ASGI_APPLICATION = "example_project.asgi.application"
 TEMPLATES = [{
     "BACKEND": "django.template.backends.django.DjangoTemplates",
     "DIRS": [],
@@ -90,7 +91,11 @@ WXLOGIN = {
     "PASSWORD_LOGIN": env_bool("WXLOGIN_PASSWORD_LOGIN", True),
     "REQUIRE_ACCOUNT": env_bool("WXLOGIN_REQUIRE_ACCOUNT", False),
 }
-for rate in ("LOGIN_RATE", "PASSWORD_RATE", "ACCOUNT_RATE"):  # unset: the package's default
+# Scan to log in: the mini program's confirm page the code opens, and the code's lifetime.
+WXLOGIN["SCAN_PAGE"] = os.environ.get("WXLOGIN_SCAN_PAGE", "pages/scan/confirm")
+WXLOGIN["SCAN_TTL"] = int(os.environ.get("WXLOGIN_SCAN_TTL", 120))
+# Each rate unset: the package's default.
+for rate in ("LOGIN_RATE", "PASSWORD_RATE", "ACCOUNT_RATE", "SCAN_RATE"):
     if f"WXLOGIN_{rate}" in os.environ:
         WXLOGIN[rate] = os.environ[f"WXLOGIN_{rate}"] or None  # empty: no limit
 if os.environ.get("WXLOGIN_API_BASE_URL"):

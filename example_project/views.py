@@ -1,4 +1,5 @@
-"""A server-rendered page: "Log in with WeChat" for each web app, and who is logged in."""
+"""Server-rendered pages: "Log in with WeChat" for each web app and who is logged in; the
+scan-login page that shows a mini-program code."""
 
 from django.shortcuts import render
 from django.urls import reverse
@@ -17,3 +18,8 @@ def home(request):
     identities = list(request.user.wechat_identities.all()) if found else []
     return render(request, "example_project/home.html", {
         "apps": apps, "session": found[1] if found else None, "identities": identities})
+
+
+def scan_login(request):
+    """The website's login page: scan the code with WeChat, confirm on the phone."""
+    return render(request, "example_project/scan_login.html")

@@ -19,6 +19,7 @@ from django_wxlogin.moderation.models import ContentReview
 from django_wxlogin.wechat import push_protocol
 
 from .conftest import OFFICIAL_ACCOUNT, fresh_code
+from .scan.conftest import decode_code, image_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -45,7 +46,8 @@ def test_every_endpoint_is_documented(openapi):
                 schema = operation["responses"][status]["content"]["application/json"]["schema"]
                 assert schema == {"$ref": "#/components/schemas/Error"}
             # Signed instead: WeChat's pushes, and the URL a checker fetches a held avatar from.
-            public = path.startswith(("/wx/login/", "/wx/push/", "/wx/moderation/media/")) \
+            public = path.startswith(("/wx/login/", "/wx/push/", "/wx/moderation/media/",
+                                      "/wx/web/scan/")) \
                 or path == "/wx/web/exchange/" or path.endswith(("/login/", "/callback/"))
             token_or_ticket = path == "/wx/bind/"  # a bind ticket needs no token
             expected = ([{}] if public else [{"WxToken": []}, {}] if token_or_ticket
@@ -117,6 +119,34 @@ def test_real_responses_match_the_schema(openapi, live_server, settings, django_
     call("POST", "/wx/web/logout/", 401)
     call("POST", "/wx/web/logout/all/", 401)
     call("POST", "/wx/logout/", 204, headers={"Authorization": f"Bearer {web['token']}"})
+    # Scan to log in: a browser's ticket, the phone's scan and confirm, the session once.
+    ticket = call("POST", "/wx/web/scan/", 201, json={})
+    poll = {"wxlogin_scan": ticket.cookies["wxlogin_scan"]}
+    _, scene = decode_code(image_of(ticket.json()))
+    phone = call("POST", "/wx/login/", 200, json={"code": fresh_code("zara")}).json()
+    token = {"Authorization": f"Bearer {phone['token']}"}
+    call("GET", "/wx/web/scan/status/", 200, cookies=poll)
+    call("GET", "/wx/web/scan/status/", 403)
+    call("GET", "/wx/web/scan/events/", 403)
+    call("GET", "/wx/scan/{scene}/", 403, path=f"/wx/scan/{scene}/?launch_scene=1049",
+         headers=token)
+    call("GET", "/wx/scan/{scene}/", 400, path=f"/wx/scan/{scene}/", headers=token)
+    call("GET", "/wx/scan/{scene}/", 200, path=f"/wx/scan/{scene}/?launch_scene=1047",
+         headers=token)
+    call("GET", "/wx/scan/{scene}/", 404, path="/wx/scan/nope/?launch_scene=1047",
+         headers=token)
+    call("POST", "/wx/scan/{scene}/confirm/", 401, path=f"/wx/scan/{scene}/confirm/",
+         json={"launch_scene": 1047})
+    call("POST", "/wx/web/scan/session/", 409, cookies=poll)  # not confirmed yet
+    call("POST", "/wx/scan/{scene}/confirm/", 200, path=f"/wx/scan/{scene}/confirm/",
+         headers=token, json={"launch_scene": 1047})
+    call("POST", "/wx/scan/{scene}/confirm/", 409, path=f"/wx/scan/{scene}/confirm/",
+         headers=token, json={"launch_scene": 1047})
+    call("POST", "/wx/scan/{scene}/cancel/", 409, path=f"/wx/scan/{scene}/cancel/",
+         headers=token)
+    call("POST", "/wx/web/scan/session/", 200, cookies=poll)
+    call("POST", "/wx/web/scan/session/", 409, cookies=poll)
+    call("POST", "/wx/web/scan/session/", 403)
     as_json = {"Accept": "application/json"}
     call("GET", "/wx/web/{app}/login/", 404, path="/wx/web/nope/login/", headers=as_json)
     call("GET", "/wx/web/{app}/callback/", 404, path="/wx/web/nope/callback/", headers=as_json)

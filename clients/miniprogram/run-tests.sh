@@ -21,11 +21,13 @@ if [ -z "${WXLOGIN_CLIENT_TEST_MEDIA_ROOT:-}" ]; then
 fi
 echo "Serving the example project with $(command -v "$PYTHON")"
 
-# What the example project imports; the repository's test extra includes all of it.
+# What the example project imports, and the QR decoder the scan-login tests read its codes
+# with; the repository's test extra includes all of it.
 if ! "$PYTHON" -c 'import django, rest_framework, django_redis, requests, cryptography, PIL, tqdm
-import drf_spectacular, drf_spectacular_sidecar, dj_database_url, psycopg, gunicorn, defusedxml' 2>/dev/null
+import drf_spectacular, drf_spectacular_sidecar, dj_database_url, psycopg, gunicorn, defusedxml, segno
+import zxingcpp' 2>/dev/null
 then
-  "$PYTHON" -m pip install -q -e "../..[example]"
+  "$PYTHON" -m pip install -q -e "../..[example]" "zxing-cpp>=2.2"
 fi
 
 npm ci --no-audit --no-fund

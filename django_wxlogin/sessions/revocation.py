@@ -33,13 +33,16 @@ def _supports_update_returning(alias: str) -> bool:
     return connection.vendor == "sqlite" and sqlite3.sqlite_version_info >= (3, 35)
 
 
-def _revoke_live_sessions_of(user_pk: object, appid: str) -> list[tuple[int, Any, str]]:
-    """Revoke a logging-in user's live sessions in the same mini program (a login in another
-    of the backend's mini programs leaves them be) in the database; their (pk, user, digest).
+def _revoke_live_sessions_of(user_pk: object, appid: str, surface: str
+                             ) -> list[tuple[int, Any, str]]:
+    """Revoke a logging-in user's live sessions in the same mini program on the same surface (a
+    login in another of the backend's mini programs, or on another surface, leaves them be) in
+    the database; their (pk, user, digest).
     One ``UPDATE ... RETURNING`` where the database has it (a login's query budget): the very
     statement ``QuerySet.update()`` would run, plus ``RETURNING``."""
     alias = primary(WxSession)
-    live = WxSession.objects.using(alias).live().filter(user_id=user_pk, appid=appid)
+    live = WxSession.objects.using(alias).live().filter(user_id=user_pk, appid=appid,
+                                                        surface=surface)
     if not _supports_update_returning(alias):
         return _mark_revoked(live, RevokeReason.SINGLE_SESSION)
     query = cast(UpdateQuery, live.query.chain(UpdateQuery))
@@ -58,11 +61,12 @@ def _revoke_live_sessions_of(user_pk: object, appid: str) -> list[tuple[int, Any
         return [tuple(row) for row in cursor.fetchall()]
 
 
-def revoke_replaced_sessions(user_pk: object, appid: str) -> list[str]:
-    """``SINGLE_SESSION``: revoke the sessions a login in ``appid`` replaces; their digests.
+def revoke_replaced_sessions(user_pk: object, appid: str, surface: str) -> list[str]:
+    """``SINGLE_SESSION``: revoke the sessions a login in ``appid`` on ``surface`` replaces
+    (a browser logged in by scanning does not log the scanning phone out); their digests.
     The cache is left to the login's own write, whose new generation voids the user's old
     entries (see ``store.issue``)."""
-    rows = _revoke_live_sessions_of(user_pk, appid)
+    rows = _revoke_live_sessions_of(user_pk, appid, surface)
     _announce(rows, RevokeReason.SINGLE_SESSION)
     return [digest for _, _, digest in rows]
 

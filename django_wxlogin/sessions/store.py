@@ -204,15 +204,16 @@ def issue(user: Any, *, request: Any = None, appid: str = "",
         raise AccountDisabled()
     # The user's generation as it is before this login commits: see _cache_login.
     before, _ = read_entries(entries_for(), [entry_name("n", user.pk)])
+    surface = surface or wxlogin_settings.kind_of(appid)
     replaced: list[str] = []
     if wxlogin_settings.SINGLE_SESSION:
-        replaced = revoke_replaced_sessions(user.pk, appid)
+        replaced = revoke_replaced_sessions(user.pk, appid, surface)
     now = timezone.now()
     token = make_token(user.pk)
     agent, ip = _client_details(request)
     row = WxSession.objects.create(
         user=user, digest=token_digest(token), appid=appid, method=method, created_at=now,
-        surface=surface or wxlogin_settings.kind_of(appid),
+        surface=surface,
         expires_at=now + timedelta(seconds=wxlogin_settings.token_ttl_seconds),
         last_seen_at=now, user_agent=agent, ip_address=ip,
     )

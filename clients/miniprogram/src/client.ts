@@ -7,6 +7,7 @@ import type {
   AccountClosure, ClientOptions, LoginResult, PhoneNumber, Profile, RequestOptions, SessionInfo,
   WxLoginClient,
 } from './types';
+import { createScan, type ScanClient } from './scan';
 import {
   globalWx, headerValue, wxLogin, wxRequest, wxUpload,
   type Header, type HTTPResponse, type Method, type RequestBody, type WxLike,
@@ -37,6 +38,8 @@ class Client implements WxLoginClient {
   /** After a logout, requests go without a token and nothing logs in until `login()`. */
   private loggedOut = false;
   private pending: Promise<LoginResult> | null = null;
+  /** Scan to log in: the confirm page's `describe`, `confirm` and `cancel`. */
+  readonly scan: ScanClient;
 
   constructor(options: ClientOptions) {
     const match = /^(https?:\/\/[^/?#]+)(\/[^?#]*)?$/i.exec(options.baseURL || '');
@@ -52,6 +55,7 @@ class Client implements WxLoginClient {
     this.app = options.app || '';
     this.maxRetries = Math.max(0, Math.floor(options.maxRetries === undefined ? 2
       : options.maxRetries));
+    this.scan = createScan((method, path, data) => this.call(method, path, data), this.api);
   }
 
   get token(): string | null {

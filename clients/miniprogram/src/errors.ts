@@ -45,4 +45,6 @@ export const CLIENT_CODES = {
   loggedOut: 'logged_out',
   /** `request()` was given a URL that is neither on `baseURL`'s origin nor a `/path`. */
   invalidURL: 'invalid_url',
+  /** `scan.*()` was given no scene: the page was not opened from a login code. */
+  invalidScene: 'invalid_scene',
 } as const;

@@ -10,4 +10,5 @@ export type {
   AccountClosure, ClientOptions, LoginResult, Method, PhoneNumber, Profile, ProfilePending,
   RequestBody, RequestOptions, SessionInfo, WxLoginClient, WxLoginUser,
 } from './types';
+export type { ScanClient, ScanRequest } from './scan';
 export type { Header, HTTPResponse, WxCallbacks, WxHTTPResult, WxLike } from './wx';

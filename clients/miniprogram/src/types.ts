@@ -1,4 +1,5 @@
 /** The shapes the client takes and gives; the server's are documented in the main README. */
+import type { ScanClient } from './scan';
 import type { Header, HTTPResponse, Method, RequestBody, WxLike } from './wx';
 
 export type { Method, RequestBody };
@@ -117,4 +118,6 @@ export interface WxLoginClient {
   deleteAccount(options?: { password?: string }): Promise<AccountClosure>;
   /** Decrypts WeChat's `encryptedData`; on `decrypt_failed` logs in afresh, then rejects. */
   decrypt<T = Record<string, unknown>>(payload: { encryptedData: string; iv: string }): Promise<T>;
+  /** Scan to log in: `describe`, `confirm`, `cancel` a website's login code. */
+  readonly scan: ScanClient;
 }

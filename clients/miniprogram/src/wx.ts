@@ -43,6 +43,8 @@ export interface WxLike {
   getStorageSync(key: string): unknown;
   setStorageSync(key: string, value: unknown): unknown;
   removeStorageSync(key: string): unknown;
+  /** How the mini program was opened (its launch `scene`), for scan login; optional. */
+  getEnterOptionsSync?(): { scene?: number };
 }
 
 /** The HTTP answer the client hands back, whatever the status. */

@@ -13,7 +13,7 @@ const run = promisify(execFile);
 const require = createRequire(import.meta.url);
 const ts = require('typescript');
 const DIST = join(PACKAGE_ROOT, 'dist');
-const SOURCES = ['client', 'errors', 'index', 'types', 'wx'];
+const SOURCES = ['client', 'errors', 'index', 'scan', 'types', 'wx'];
 
 const NEWER_SYNTAX = new Map([
   [ts.SyntaxKind.ArrowFunction, 'an arrow function'],

@@ -40,6 +40,8 @@ session_key the openid's latest login got, else 87009 (40003 for an openid never
 
 ``POST /wxa/msg_sec_check`` and ``POST /wxa/media_check_async`` (content security v2) are
 scripted by the text and by the image's top-left pixel: see ``content_security.py``.
+``POST /wxa/getwxacodeunlimit`` draws a real QR code of the page and scene (``wxacode.py``
+says what it encodes and which errors it scripts).
 
 ``fake.requests`` (or ``fake.calls(path)``) is the log of every call, without secrets, codes or
 access tokens. ``encrypted_data_for`` encrypts data for a login code's session_key, as the mini
@@ -75,13 +77,14 @@ from .miniprogram import (
 from .oauth import OAuthAPI
 from .push import PushAPI
 from .server import FakeRequest, FakeServer, Reply, answer
+from .wxacode import WxaCodeAPI, code_text
 
-__all__ = ["FakeAppSecurity", "FakeRequest", "FakeWeChat", "Reply", "answer", "encrypt",
-           "encrypted_data_for", "openid_for", "session_key_for", "unionid_for"]
+__all__ = ["FakeAppSecurity", "FakeRequest", "FakeWeChat", "Reply", "answer", "code_text",
+           "encrypt", "encrypted_data_for", "openid_for", "session_key_for", "unionid_for"]
 
 
-class FakeWeChat(ApiSecurityAPI, ContentSecurityAPI, OAuthAPI, MiniProgramAPI, PushAPI,
-                 FakeServer):
+class FakeWeChat(ApiSecurityAPI, ContentSecurityAPI, OAuthAPI, WxaCodeAPI, MiniProgramAPI,
+                 PushAPI, FakeServer):
     """``with FakeWeChat(apps={"wx123": "secret"}) as fake: fake.url`` (apps=None: any app).
 
     Each surface is a mixin that declares its ``ROUTES``; its ``__init__`` takes its own

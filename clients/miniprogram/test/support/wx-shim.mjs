@@ -56,6 +56,8 @@ export function createWx({ user, codes = [], storage = new Map() } = {}) {
     calls: [],
     beforeAnswer: null,
     storage,
+    /** The launch scene `wx.getEnterOptionsSync()` reports (1047: the camera scanned a code). */
+    launchScene: 1047,
 
     login({ success, fail }) {
       setImmediate(() => {
@@ -138,6 +140,10 @@ export function createWx({ user, codes = [], storage = new Map() } = {}) {
     },
     removeStorageSync(key) {
       storage.delete(key);
+    },
+
+    getEnterOptionsSync() {
+      return { scene: shim.launchScene, path: 'pages/scan/confirm', query: {} };
     },
 
     /** The exchanges with one path of the API, e.g. `wx.made('login/')`. */

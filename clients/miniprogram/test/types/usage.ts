@@ -27,6 +27,10 @@ export async function page(): Promise<string> {
   await auth.uploadAvatar('wxfile://tmp_avatar.png');
   const phone = await auth.phoneNumber('code-from-getPhoneNumber');
   const data = await auth.decrypt<{ stepInfoList: unknown[] }>({ encryptedData: 'e', iv: 'i' });
+  const shown = await auth.scan.describe('scene%20from%20options');
+  const where: string = shown.ip_address + shown.user_agent + shown.site;
+  await auth.scan.confirm('scene');
+  await auth.scan.cancel('scene');
   await auth.logout();
   await auth.logoutAll();
   const closure: AccountClosure = await auth.deleteAccount();
