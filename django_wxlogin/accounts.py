@@ -58,13 +58,23 @@ def _locked(*pks: Any) -> list[Any]:
     return [found.get(pk) for pk in pks]
 
 
+def _still_checked(locked: Any, checked: Any) -> Any:
+    """``locked`` (the account's row, now locked), if its password is still the one whose check
+    let ``checked`` in; else ``InvalidCredentials``. A password change that commits while a
+    login's (slow) hash check runs would otherwise never revoke that login's session: it revoked
+    before the session existed. Under the lock, a change either committed (seen here) or waits
+    for this login to commit (and then revokes its session)."""
+    if locked is None or locked.__dict__.get("password") != checked.__dict__.get("password"):
+        raise InvalidCredentials()
+    return locked
+
+
 def password_login(account: Any, *, appid: str, request: Any = None) -> Login:
     """Issue a token to an account whose credentials were just checked, for the mini program
     ``appid``: the same session store, lifetime and ``SINGLE_SESSION`` rule as WeChat logins."""
     with transaction.atomic():
-        (account,) = _locked(account.pk)
-        if account is None:
-            raise InvalidCredentials()
+        (locked,) = _locked(account.pk)
+        account = _still_checked(locked, account)
         token, session = store.issue(account, request=request, appid=appid,
                                      method=LoginMethod.PASSWORD)
         signals.send_login(request, account, session, LoginMethod.PASSWORD)
@@ -93,11 +103,10 @@ def bind(wxuser: WxUser, account: Any, *, request: Any = None) -> Login:
     one of those mini programs, or when the user is more than a WeChat login.
     """
     with transaction.atomic():
-        retired, account = _locked(wxuser.user_id, account.pk)
+        retired, locked = _locked(wxuser.user_id, account.pk)
         if retired is None:  # merged away by a concurrent binding
             raise SessionExpired()
-        if account is None:
-            raise InvalidCredentials()
+        account = _still_checked(locked, account)
         if retired.pk == account.pk:
             raise AlreadyBound()
         appids = list(WxUser.objects.select_for_update().filter(user=retired)
@@ -128,9 +137,8 @@ def bind_with_ticket(ticket: str, account: Any, *, request: Any = None) -> Login
     an account that already has an identity in the mini program."""
     appid, identity = bind_tickets.read(ticket)
     with transaction.atomic():
-        (account,) = _locked(account.pk)
-        if account is None:
-            raise InvalidCredentials()
+        (locked,) = _locked(account.pk)
+        account = _still_checked(locked, account)
         identities = WxUser.objects.using(primary(WxUser))
         if identities.filter(user=account, appid=appid).exists():
             raise AlreadyBound()  # before redeeming: the ticket may serve another account
