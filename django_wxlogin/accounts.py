@@ -39,12 +39,13 @@ from .users import Login
 def authenticate_account(request: Any, username: str, password: str) -> Any:
     """The active account these credentials open. A wrong password and an unknown username
     get the same error (Django's ModelBackend also spends the same hashing time on both), and
-    count alike against the username's ``ACCOUNT_RATE``."""
-    throttling.check_account(username)
+    count alike against ``ACCOUNT_RATE`` (see ``throttling.AccountAttempt``)."""
+    attempt = throttling.AccountAttempt(request, username)
     user = authenticate(request, username=username, password=password)
     if user is None:
-        throttling.account_failed(username)
+        attempt.failed()
         raise InvalidCredentials()
+    attempt.succeeded()
     if not user.is_active:
         raise AccountDisabled()
     return user
