@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 
 from .cache import PER_PROCESS_CACHES
+from .sessions import checks as session_checks  # noqa: F401  (registers wxlogin.W026)
 from .settings import APP_KEYS, DEFAULTS, wxlogin_settings
 from .wechat.client import is_loopback_url
 

@@ -14,7 +14,6 @@ from .models import RevokeReason, WxUser
 from .sessions.revocation import forget_user, revoke_user
 from .settings import wxlogin_settings
 
-
 _DEFERRED = object()  # the password was not loaded with the user (store.py defers it)
 
 
@@ -29,7 +28,7 @@ def _locked_out(instance: Any) -> bool:
     new = instance.__dict__.get("password")
     loaded = getattr(instance, "_wxlogin_loaded_password", _DEFERRED)
     return new is not None and new != loaded and not is_password_usable(new) and \
-        (loaded is _DEFERRED or is_password_usable(loaded))
+        (loaded is _DEFERRED or is_password_usable(str(loaded)))
 
 
 def _user_saved(sender: Any, instance: Any, created: bool = False, update_fields: Any = None,

@@ -66,8 +66,8 @@ def test_a_password_login_racing_a_password_change_is_refused(live_server, membe
 def test_a_bind_racing_a_password_change_is_refused(live_server, member, login):
     token = login("alice").json()["token"]
     response = _racing_a_password_change(member, lambda: requests.post(
-        f"{live_server.url}/wx/bind/", json=CREDENTIALS, headers={"Authorization": f"Bearer {token}"},
-        timeout=30))
+        f"{live_server.url}/wx/bind/", json=CREDENTIALS,
+        headers={"Authorization": f"Bearer {token}"}, timeout=30))
     assert (response.status_code, response.json()["code"]) == (400, "invalid_credentials")
     assert WxUser.objects.get().user_id != member.pk  # not merged
     assert not WxSession.objects.live().filter(user=member).exists()
