@@ -40,25 +40,33 @@ def _lock_waits() -> int:
 
 def _racing_a_password_change(member, send) -> requests.Response:
     """``send()`` while the account's password changes between its check and its row lock."""
-    answer: list[requests.Response] = []
+    answer: list[requests.Response | Exception] = []
+
+    def attempt() -> None:
+        try:
+            answer.append(send())
+        except Exception as exc:  # shown by the assertion below
+            answer.append(exc)
+
     with transaction.atomic():
         locked = get_user_model().objects.select_for_update().get(pk=member.pk)
-        request = threading.Thread(target=lambda: answer.append(send()))
+        request = threading.Thread(target=attempt)
         request.start()
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 90
         while not _lock_waits():  # until the old password is checked and the request waits
             assert request.is_alive() and time.monotonic() < deadline, \
-                answer and answer[0].text
-            time.sleep(0.05)
+                [getattr(a, "text", a) for a in answer]
+            time.sleep(0.2)  # InnoDB refreshes innodb_trx only when unread for 0.1 s
         locked.set_password("a new password")
         locked.save()
-    request.join(30)
+    request.join(90)
+    assert isinstance(answer[0], requests.Response), answer
     return answer[0]
 
 
 def test_a_password_login_racing_a_password_change_is_refused(live_server, member):
     response = _racing_a_password_change(member, lambda: requests.post(
-        f"{live_server.url}/wx/login/password/", json=CREDENTIALS, timeout=30))
+        f"{live_server.url}/wx/login/password/", json=CREDENTIALS, timeout=90))
     assert (response.status_code, response.json()["code"]) == (400, "invalid_credentials")
     assert not WxSession.objects.exists()
 
@@ -67,7 +75,7 @@ def test_a_bind_racing_a_password_change_is_refused(live_server, member, login):
     token = login("alice").json()["token"]
     response = _racing_a_password_change(member, lambda: requests.post(
         f"{live_server.url}/wx/bind/", json=CREDENTIALS,
-        headers={"Authorization": f"Bearer {token}"}, timeout=30))
+        headers={"Authorization": f"Bearer {token}"}, timeout=90))
     assert (response.status_code, response.json()["code"]) == (400, "invalid_credentials")
     assert WxUser.objects.get().user_id != member.pk  # not merged
     assert not WxSession.objects.live().filter(user=member).exists()
@@ -78,6 +86,6 @@ def test_a_bind_ticket_racing_a_password_change_is_refused(live_server, member, 
     refused = api.post("/wx/login/", {"code": fresh_code("bob")}, format="json")
     ticket = refused.json()["bind_ticket"]
     response = _racing_a_password_change(member, lambda: requests.post(
-        f"{live_server.url}/wx/bind/", json={**CREDENTIALS, "bind_ticket": ticket}, timeout=30))
+        f"{live_server.url}/wx/bind/", json={**CREDENTIALS, "bind_ticket": ticket}, timeout=90))
     assert (response.status_code, response.json()["code"]) == (400, "invalid_credentials")
     assert not WxUser.objects.exists() and not WxSession.objects.exists()
