@@ -39,12 +39,13 @@ from .users import Login
 def authenticate_account(request: Any, username: str, password: str) -> Any:
     """The active account these credentials open. A wrong password and an unknown username
     get the same error (Django's ModelBackend also spends the same hashing time on both), and
-    count alike against the username's ``ACCOUNT_RATE``."""
-    throttling.check_account(username)
+    count alike against ``ACCOUNT_RATE`` (see ``throttling.AccountAttempt``)."""
+    attempt = throttling.AccountAttempt(request, username)
     user = authenticate(request, username=username, password=password)
     if user is None:
-        throttling.account_failed(username)
+        attempt.failed()
         raise InvalidCredentials()
+    attempt.succeeded()
     if not user.is_active:
         raise AccountDisabled()
     return user
@@ -58,13 +59,23 @@ def _locked(*pks: Any) -> list[Any]:
     return [found.get(pk) for pk in pks]
 
 
+def _still_checked(locked: Any, checked: Any) -> Any:
+    """``locked`` (the account's row, now locked), if its password is still the one whose check
+    let ``checked`` in; else ``InvalidCredentials``. A password change that commits while a
+    login's (slow) hash check runs would otherwise never revoke that login's session: it revoked
+    before the session existed. Under the lock, a change either committed (seen here) or waits
+    for this login to commit (and then revokes its session)."""
+    if locked is None or locked.__dict__.get("password") != checked.__dict__.get("password"):
+        raise InvalidCredentials()
+    return locked
+
+
 def password_login(account: Any, *, appid: str, request: Any = None) -> Login:
     """Issue a token to an account whose credentials were just checked, for the mini program
     ``appid``: the same session store, lifetime and ``SINGLE_SESSION`` rule as WeChat logins."""
     with transaction.atomic():
-        (account,) = _locked(account.pk)
-        if account is None:
-            raise InvalidCredentials()
+        (locked,) = _locked(account.pk)
+        account = _still_checked(locked, account)
         token, session = store.issue(account, request=request, appid=appid,
                                      method=LoginMethod.PASSWORD)
         signals.send_login(request, account, session, LoginMethod.PASSWORD)
@@ -93,11 +104,10 @@ def bind(wxuser: WxUser, account: Any, *, request: Any = None) -> Login:
     one of those mini programs, or when the user is more than a WeChat login.
     """
     with transaction.atomic():
-        retired, account = _locked(wxuser.user_id, account.pk)
+        retired, locked = _locked(wxuser.user_id, account.pk)
         if retired is None:  # merged away by a concurrent binding
             raise SessionExpired()
-        if account is None:
-            raise InvalidCredentials()
+        account = _still_checked(locked, account)
         if retired.pk == account.pk:
             raise AlreadyBound()
         merge_users(retired, account, request=request)
@@ -137,9 +147,8 @@ def bind_with_ticket(ticket: str, account: Any, *, request: Any = None) -> Login
     an account that already has an identity in the mini program."""
     appid, identity = bind_tickets.read(ticket)
     with transaction.atomic():
-        (account,) = _locked(account.pk)
-        if account is None:
-            raise InvalidCredentials()
+        (locked,) = _locked(account.pk)
+        account = _still_checked(locked, account)
         identities = WxUser.objects.using(primary(WxUser))
         if identities.filter(user=account, appid=appid).exists():
             raise AlreadyBound()  # before redeeming: the ticket may serve another account

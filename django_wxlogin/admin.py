@@ -70,8 +70,9 @@ class RevokeActionsMixin:
         count = revoke_batched(sessions, RevokeReason.ADMIN)
         if outbox.undelivered() > undelivered:
             self.message_user(  # type: ignore[attr-defined]
-                request, _("The cache could not be reached: the sessions are revoked, and the "
-                           "servers will refuse them within %(seconds)s seconds.")
+                request, _("Not applied to the servers' cache at once (this process's cache is "
+                           "per process or could not be reached): the sessions are revoked, and "
+                           "the servers will refuse them within %(seconds)s seconds.")
                 % {"seconds": wxlogin_settings.REVOCATION_SYNC_INTERVAL}, messages.WARNING)
         self.message_user(  # type: ignore[attr-defined]
             request,

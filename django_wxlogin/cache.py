@@ -13,10 +13,17 @@ from __future__ import annotations
 import logging
 import time
 
+from django.conf import settings
 from django.core.cache import BaseCache, caches
 
 from .settings import wxlogin_settings
 
+# Caches that each process keeps for itself: what one process deletes there, the others keep.
+PER_PROCESS_CACHES = (
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.dummy.DummyCache",
+    "django.core.cache.backends.filebased.FileBasedCache",
+)
 WARNING_INTERVAL = 10.0  # seconds between two warnings of one kind, per process
 _last_warned: dict[str, float] = {}
 _down_until = [0.0]  # monotonic time until which this process does not try the cache
@@ -30,8 +37,20 @@ def cache() -> BaseCache:
 
 
 def key(*parts: object) -> str:
-    """A key of the package's in the shared cache: ``<CACHE_KEY_PREFIX>:<part>:<part>...``."""
-    return ":".join((wxlogin_settings.CACHE_KEY_PREFIX, *map(str, parts)))
+    """A key of the package's in the shared cache besides the session entries (throttle
+    counters, code locks, bind tickets, access tokens):
+    ``<CACHE_KEY_PREFIX>-untracked:<part>:<part>...``. Outside ``<CACHE_KEY_PREFIX>:``, the
+    prefix every worker's in-process cache tracks (:mod:`.sessions.local`), so that what
+    anonymous clients make us write never invalidates the workers' entries."""
+    return ":".join((f"{wxlogin_settings.CACHE_KEY_PREFIX}-untracked", *map(str, parts)))
+
+
+def is_shared(alias: str | None = None) -> bool:
+    """Whether the cache ``alias`` (default ``CACHE_ALIAS``) is one all processes share: a
+    delete there reaches the servers. False for a per-process cache or none at all."""
+    alias = alias or wxlogin_settings.CACHE_ALIAS
+    backend = getattr(settings, "CACHES", {}).get(alias, {}).get("BACKEND")
+    return backend is not None and backend not in PER_PROCESS_CACHES
 
 
 def is_down() -> bool:

@@ -11,16 +11,13 @@ from typing import Any
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 
+from .cache import PER_PROCESS_CACHES
+from .sessions import checks as session_checks  # noqa: F401  (registers wxlogin.W026)
 from .settings import APP_KEYS, DEFAULTS, wxlogin_settings
 from .wechat.client import is_loopback_url
 
 RATE_SETTINGS = ("LOGIN_RATE", "PASSWORD_RATE", "ACCOUNT_RATE", "PHONE_RATE", "AVATAR_RATE",
                  "CONTENT_CHECK_RATE")
-PER_PROCESS_CACHES = (
-    "django.core.cache.backends.locmem.LocMemCache",
-    "django.core.cache.backends.dummy.DummyCache",
-    "django.core.cache.backends.filebased.FileBasedCache",
-)
 ACCESS_TOKEN_ENDPOINTS = ("stable", "classic")
 CLUSTER_CLIENT = "django_wxlogin.cache_clients.RedisClusterClient"
 _APP_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")  # a URL segment: login/<app>/

@@ -4,6 +4,8 @@
 front: then the address that many entries from the right of ``X-Forwarded-For``, the one your
 outermost proxy saw. A client can prepend whatever it likes to that header, never append, so
 counting from the right cannot be spoofed; without ``NUM_PROXIES`` the header is ignored.
+An address with a port, as some proxies write it (``203.0.113.7:52100``,
+``[2001:db8::1]:443``), is the address; what still does not parse is no address.
 """
 
 from __future__ import annotations
@@ -15,6 +17,23 @@ from rest_framework.settings import api_settings
 
 from .settings import wxlogin_settings
 
+UNPARSED = "unparsed"  # the one network of every client whose address does not parse
+
+
+def _parse(value: str) -> str | None:
+    """The IP address in ``value``: bare, ``host:port`` or ``[v6]:port``; None if none."""
+    candidates = [value]
+    if value.startswith("["):
+        candidates = [value[1:].split("]", 1)[0]]
+    elif value.count(":") == 1:
+        candidates.append(value.split(":", 1)[0])
+    for candidate in candidates:
+        try:
+            return str(ipaddress.ip_address(candidate))
+        except ValueError:
+            continue
+    return None
+
 
 def client_ip(request: Any) -> str | None:
     remote = request.META.get("REMOTE_ADDR") or None
@@ -24,18 +43,16 @@ def client_ip(request: Any) -> str | None:
         hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
         if hops:
             remote = hops[-min(proxies, len(hops))]
-    try:
-        return str(ipaddress.ip_address(remote)) if remote else None
-    except ValueError:
-        return None
+    return _parse(remote) if remote else None
 
 
-def client_network(request: Any) -> str | None:
+def client_network(request: Any) -> str:
     """What throttling counts a client by: its IPv4 address, or its IPv6 network of
     ``THROTTLE_IPV6_PREFIX`` bits (a subscriber gets a whole /64: one bucket per address would
-    give it 2**64 of them). None when the address does not parse."""
+    give it 2**64 of them). ``UNPARSED`` when the address does not parse: all such clients
+    share one bucket, so a proxy that forwards something odd cannot switch the limits off."""
     found = client_ip(request)
-    return None if found is None else network_of(found)
+    return UNPARSED if found is None else network_of(found)
 
 
 def network_of(found: str) -> str:

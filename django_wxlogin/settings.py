@@ -94,8 +94,9 @@ DEFAULTS: dict[str, Any] = {
     "NICKNAME_MAX_LENGTH": 64,
     "AVATAR_MAX_BYTES": 2 * 1024 * 1024,
     "AVATAR_UPLOAD_TO": "wxlogin/avatars/",
-    # Avatars are decoded (at most this many pixels) and written anew, without any metadata.
-    "AVATAR_MAX_PIXELS": 4096 * 4096,
+    # Avatars are decoded (at most this many pixels, counted after a JPEG's reduced-size
+    # decode) and written anew, without any metadata.
+    "AVATAR_MAX_PIXELS": 2048 * 2048,
     # Avatar uploads per user (DRF rate syntax; None: no limit).
     "AVATAR_RATE": "10/h",
     # Where access tokens come from: "stable" (POST /cgi-bin/stable_token, which never kicks
@@ -194,6 +195,12 @@ DEFAULTS: dict[str, Any] = {
     "SCAN_POLL_INTERVAL": 2,
     # Seconds between two keep-alive comments on an idle event stream (proxies close silent ones).
     "SCAN_EVENTS_KEEPALIVE": 15,
+    # --- Bounds on what one avatar decode may cost -----------------------------------------
+    # Avatars are stored at most this many pixels a side; a JPEG is decoded straight at the
+    # smallest scale (1/2, 1/4, 1/8) that still covers it.
+    "AVATAR_MAX_SIDE": 1024,
+    # Avatar decodes at once per process; more wait (10 s at most, then 503).
+    "AVATAR_CONCURRENT_DECODES": 2,
 }
 
 APP_KEYS = ("APPID", "SECRET", "NAME", "KIND", "SCOPE", "API_SECURITY", "TOKEN",

@@ -1,5 +1,6 @@
 """Rate limits: per client network on the endpoints that cost a WeChat call or check a password,
-and per account on password guesses, with a lockout that doubles each time it is earned.
+and per account and network on password guesses, with a lockout of that network that doubles
+each time it is earned (``AccountAttempt``).
 
 Counters are fixed windows counted in the shared cache with one atomic increment each
 (``SET NX EX`` then ``INCR``), so a burst of parallel requests can never slip past a limit.
@@ -23,6 +24,7 @@ from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
 from .cache import cache, key, warn_unavailable
 from .client_ip import client_network
+from .databases import primary
 from .settings import wxlogin_settings
 
 logger = logging.getLogger("django_wxlogin.throttling")
@@ -59,6 +61,12 @@ class _LocalCounters:
             found = self._counts.get(name)
         return found[1] if found and found[0] > time.time() else None
 
+    def decr(self, name: str) -> None:
+        with self._lock:
+            expiry, count = self._counts.get(name, (0.0, 0))
+            if count:
+                self._counts[name] = (expiry, count - 1)
+
     def set(self, name: str, value: float, ttl: int) -> None:
         with self._lock:
             self._counts[name] = (time.time() + ttl, int(value))
@@ -67,18 +75,24 @@ class _LocalCounters:
 _local = _LocalCounters()
 
 
+def _count(counter: str, ttl: int, *, fallback: bool) -> int | None:
+    """Add one to ``counter`` (created to live ``ttl`` seconds); the count so far. When the
+    cache fails: counted in this process with ``fallback``, else None (not counted)."""
+    try:
+        store = cache()
+        store.add(counter, 0, ttl)
+        return int(store.incr(counter))
+    except Exception as exc:
+        warn_unavailable(logger, "Throttle cache", exc)
+        return _local.incr(counter, ttl) if fallback else None
+
+
 def hit(name: str, period: int, *, fallback: bool) -> int | None:
     """Count one event in the current ``period``-second window of ``name``; the count so far.
     When the cache fails: counted in this process with ``fallback``, else None (not counted)."""
     window = int(time.time() // period)
-    counter = key("throttle", name, window)
-    try:
-        store = cache()
-        store.add(counter, 0, period * 2)  # expires well after the window, never inside it
-        return int(store.incr(counter))
-    except Exception as exc:
-        warn_unavailable(logger, "Throttle cache", exc)
-        return _local.incr(counter, period) if fallback else None
+    # expires well after the window, never inside it
+    return _count(key("throttle", name, window), period * 2, fallback=fallback)
 
 
 def window_left(period: int) -> int:
@@ -87,9 +101,8 @@ def window_left(period: int) -> int:
 
 
 class WxRateThrottle(BaseThrottle):
-    """A limit per client network (see ``client_network``) at the rate of the ``WXLOGIN``
-    setting ``rate_setting``. A client whose address does not parse is not pooled with others
-    into one bucket: it is not limited here (the per-account limit still holds)."""
+    """A limit per client network (see ``client_network``: clients whose address does not parse
+    share one bucket) at the rate of the ``WXLOGIN`` setting ``rate_setting``."""
 
     scope = ""
     rate_setting = ""
@@ -176,11 +189,18 @@ class AccountThrottled(Throttled):
 
 
 def _account(username: str) -> str:
-    """The account a username names, normalised as the user model matches it (Unicode NFKC)
-    and, so that a case-insensitive database collation cannot double the guesses, casefolded;
-    as a digest: usernames are not written to the cache."""
-    normal = get_user_model().normalize_username(username).casefold()
-    return hashlib.sha256(normal.encode()).hexdigest()[:32]
+    """The account a username opens, as the user model's database finds it
+    (``get_by_natural_key``: its collation, a ``CITEXT`` column or a custom manager decide which
+    spellings are one account): ``user:<pk>``. A username that opens none: a digest of its
+    normal form (Unicode NFKC, casefolded), so that usernames are not written to the cache and
+    unknown names get the same answers as known ones."""
+    model = get_user_model()
+    try:
+        found = model._default_manager.db_manager(primary(model)).get_by_natural_key(username)
+        return f"user:{found.pk}"
+    except (model.DoesNotExist, model.MultipleObjectsReturned, ValueError):
+        normal = model.normalize_username(username).casefold()
+        return "name:" + hashlib.sha256(normal.encode()).hexdigest()[:32]
 
 
 def _get(name: str) -> float | None:
@@ -191,49 +211,24 @@ def _get(name: str) -> float | None:
         return _local.get(name)
 
 
-def check_account(username: str) -> None:
-    """Refuse (429 ``account_throttled``) a password attempt on a locked account, before the
-    password is checked: the right password waits too."""
-    if wxlogin_settings.ACCOUNT_RATE is None:
-        return
-    until = _get(key("lockout", _account(username)))
-    if until is not None and until > time.time():
-        raise AccountThrottled(wait=max(1, int(until - time.time())))
-
-
-def account_failed(username: str) -> None:
-    """Count a wrong password. Past ``ACCOUNT_RATE`` in one window the account is locked for
-    that period, doubled for each lockout earned that day (at most ``LOCKOUT_MAX``)."""
-    rate = wxlogin_settings.ACCOUNT_RATE
-    if rate is None:
-        return
-    limit, period = parse_rate(rate)
-    account = _account(username)
-    failures = hit(f"account:{account}", period, fallback=True)
-    if failures is None or failures < limit:
-        return
-    strikes = hit(f"lockouts:{account}", LOCKOUT_MAX, fallback=True) or 1
-    duration = min(period * 2 ** min(strikes - 1, 20), LOCKOUT_MAX)
-    name, until = key("lockout", account), time.time() + duration
+def _uncount(counter: str) -> None:
     try:
-        cache().set(name, until, duration)
+        cache().decr(counter)
     except Exception as exc:
         warn_unavailable(logger, "Throttle cache", exc)
-        _local.set(name, until, duration)
+        _local.decr(counter)
 
-
-def forget(*, networks: Iterable[str] = (), username: str | None = None,
-           user_pk: object = None) -> None:
+def forget(*, networks: Iterable[str] = (), user_pk: object = None) -> None:
     """Delete the counters kept about one person (an erasure): their client networks', their
-    username's (wrong passwords, lockouts) and their own (avatar uploads). Needs a cache that
-    deletes by pattern (django-redis); the others let the counters expire."""
+    account's (wrong passwords, lockouts: counted by primary key, see ``_account``) and their
+    own (avatar uploads). Needs a cache that deletes by pattern (django-redis); the others let
+    the counters expire."""
     patterns = [key("throttle", f"*:{network}", "*") for network in networks]
     if user_pk is not None:
-        patterns.append(key("throttle", f"avatar:user:{user_pk}", "*"))
-    if username is not None:
-        account = _account(username)
-        patterns += [key("throttle", f"account:{account}", "*"),
-                     key("throttle", f"lockouts:{account}", "*"), key("lockout", account)]
+        account = f"user:{user_pk}"
+        patterns += [key("throttle", f"avatar:user:{user_pk}", "*"),
+                     key("throttle", "account", f"{account}:*", "*"),
+                     key("lockouts", f"{account}:*"), key("lockout", f"{account}:*")]
     try:
         store: Any = cache()
         if hasattr(store, "delete_pattern"):
@@ -241,3 +236,51 @@ def forget(*, networks: Iterable[str] = (), username: str | None = None,
                 store.delete_pattern(pattern)
     except Exception as exc:
         warn_unavailable(logger, "Throttle cache", exc)
+
+
+class AccountAttempt:
+    """One password attempt on an account from one client network, reserved before the
+    password is checked.
+
+    ``ACCOUNT_RATE`` counts the attempts per account (see ``_account``) and client network
+    (``client_network``; addresses that do not parse share one bucket): each attempt takes a
+    slot with one atomic increment before the (slow) password hash, so parallel guesses cannot
+    pass the limit; a right password gives its slot back. The attempt that fills the window
+    with wrong passwords locks that account for that network for the period, doubled for each
+    lockout earned there within ``LOCKOUT_MAX`` (at most ``LOCKOUT_MAX``). A stranger's guesses
+    lock out their own network only: the owner, elsewhere, still gets in.
+    """
+
+    def __init__(self, request: Any, username: str) -> None:
+        self.rate = wxlogin_settings.ACCOUNT_RATE
+        if self.rate is None:
+            return
+        self.limit, self.period = parse_rate(self.rate)
+        self.scope = f"{_account(username)}:{client_network(request)}"
+        self.lockout = key("lockout", self.scope)
+        until = _get(self.lockout)
+        if until is not None and until > time.time():
+            raise AccountThrottled(wait=max(1, int(until - time.time())))
+        window = int(time.time() // self.period)
+        self.counter = key("throttle", "account", self.scope, window)
+        self.count = _count(self.counter, self.period * 2, fallback=True) or 0
+        if self.count > self.limit:
+            raise AccountThrottled(wait=window_left(self.period))
+
+    def succeeded(self) -> None:
+        """The password was right: its slot is given back."""
+        if self.rate is not None:
+            _uncount(self.counter)
+
+    def failed(self) -> None:
+        """A wrong password: it keeps its slot; the one that fills the window locks."""
+        if self.rate is None or self.count < self.limit:
+            return
+        strikes = _count(key("lockouts", self.scope), LOCKOUT_MAX, fallback=True) or 1
+        duration = min(self.period * 2 ** min(strikes - 1, 20), LOCKOUT_MAX)
+        until = time.time() + duration
+        try:
+            cache().set(self.lockout, until, duration)
+        except Exception as exc:
+            warn_unavailable(logger, "Throttle cache", exc)
+            _local.set(self.lockout, until, duration)

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import io
 import os
+import struct
+import zlib
 
 import pytest
 from django.core.files.storage import default_storage
 from PIL import Image
 
+from django_wxlogin import avatars
 from django_wxlogin.models import WxUser
 
 from .conftest import bearer, log_in
@@ -110,3 +113,65 @@ def test_uploads_are_limited_per_user(api, settings, fresh_window):
                      **bearer(token)).status_code == 200
     other, _ = log_in("bob")
     assert _upload(api, other, _image()).status_code == 200
+
+
+def _png_with_corrupt_pixels() -> io.BytesIO:
+    """A PNG whose chunks all carry valid CRCs around pixel data that does not decode (rows with
+    an unknown filter type)."""
+    data = _image("PNG", size=(64, 64)).getvalue()
+    start = data.index(b"IDAT") - 4
+    length = struct.unpack(">I", data[start:start + 4])[0]
+    pixels = zlib.compress(bytes([9]) * (64 * (1 + 64 * 3)))  # filter type 9 does not exist
+    chunk = b"IDAT" + pixels
+    corrupt = data[:start] + struct.pack(">I", len(pixels)) + chunk + \
+        struct.pack(">I", zlib.crc32(chunk)) + data[start + 12 + length:]
+    buffer = io.BytesIO(corrupt)
+    buffer.name = "avatar.png"
+    return buffer
+
+
+def _truncated(fmt: str) -> io.BytesIO:
+    whole = _image(fmt, size=(256, 256), mode="RGB" if fmt == "JPEG" else "P").getvalue()
+    buffer = io.BytesIO(whole[:len(whole) * 2 // 3])
+    buffer.name = f"avatar.{fmt.lower()}"
+    return buffer
+
+
+@pytest.mark.parametrize("upload", [lambda: _truncated("JPEG"), lambda: _truncated("GIF"),
+                                    _png_with_corrupt_pixels], ids=["jpeg", "gif", "png"])
+def test_an_image_that_does_not_decode_is_a_400(api, upload):
+    token, _ = log_in("ann")
+    response = _upload(api, token, upload())
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "invalid_request" and response.json()["errors"]["avatar"]
+    assert _stored() == ""
+
+
+def test_a_large_jpeg_is_decoded_small(api):
+    token, _ = log_in("ann")
+    upload = _image("JPEG", size=(4096, 3072), quality=30)
+    assert len(upload.getvalue()) < 200_000  # cheap to send
+    response = _upload(api, token, upload)
+    assert response.status_code == 200, response.content
+    with default_storage.open(_stored()) as stored, Image.open(stored) as image:
+        assert image.size == (1024, 768)  # AVATAR_MAX_SIDE
+
+
+def test_the_default_pixel_cap_is_2048_squared(api):
+    token, _ = log_in("ann")
+    response = _upload(api, token, _image("PNG", size=(2049, 2048), mode="1"))
+    assert response.status_code == 400 and response.json()["errors"]["avatar"]
+
+
+def test_decodes_wait_for_a_slot_then_get_a_503(api, settings, monkeypatch):
+    settings.WXLOGIN = {**settings.WXLOGIN, "AVATAR_CONCURRENT_DECODES": 1}
+    monkeypatch.setattr(avatars, "DECODE_WAIT", 0.2)
+    token, _ = log_in("ann")
+    slot = avatars._decode_slot()
+    assert slot.acquire(timeout=1)  # another upload being decoded
+    try:
+        busy = _upload(api, token, _image())
+    finally:
+        slot.release()
+    assert busy.status_code == 503 and busy.json()["code"] == "service_unavailable"
+    assert _upload(api, token, _image()).status_code == 200

@@ -1,6 +1,6 @@
 from django.test import RequestFactory
 
-from django_wxlogin.client_ip import client_ip, client_network
+from django_wxlogin.client_ip import UNPARSED, client_ip, client_network
 
 
 def _ip(settings, proxies, remote, forwarded=None):
@@ -45,4 +45,11 @@ def test_ipv6_clients_are_counted_per_network(settings):
 def test_ipv4_clients_are_counted_per_address(settings):
     assert _network(settings, "10.1.2.3") == "10.1.2.3"
     assert _network(settings, "::ffff:10.1.2.3") == "10.1.2.3"  # IPv4 seen through IPv6
-    assert _network(settings, "garbage") is None
+    assert _network(settings, "garbage") == UNPARSED  # one bucket for all that do not parse
+
+
+def test_a_port_after_the_address_is_dropped(settings):
+    assert _ip(settings, 1, "10.0.0.1", "203.0.113.7:52100") == "203.0.113.7"
+    assert _ip(settings, 1, "10.0.0.1", "[2001:db8::1]:443") == "2001:db8::1"
+    assert _ip(settings, None, "[2001:db8::2]") == "2001:db8::2"
+    assert _ip(settings, 1, "10.0.0.1", "203.0.113.7:port:x") is None

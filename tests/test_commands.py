@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from django_wxlogin.exceptions import SessionExpired
-from django_wxlogin.models import RevokeReason, WxSession, WxUser
+from django_wxlogin.models import PendingInvalidation, RevokeReason, WxSession, WxUser
 from django_wxlogin.sessions import store
 from django_wxlogin.sessions.tokens import make_token, token_digest
 from django_wxlogin.wechat.fake import openid_for, unionid_for
@@ -149,15 +149,18 @@ def test_revoke_expired_marks_only_the_dead(api, tokens, settings):
         "Revoked 0 sessions of 0 users.\n"
 
 
-def test_revoke_warns_when_servers_cannot_hear_it(tokens, settings):
+def test_revoke_from_a_per_process_cache_says_so_and_leaves_it_to_the_servers(tokens,
+                                                                             settings):
     settings.CACHES = {**settings.CACHES, "local": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     settings.WXLOGIN = {**settings.WXLOGIN, "CACHE_ALIAS": "local"}
-    err = io.StringIO()
-    assert run("wxlogin_revoke", "--user", user_of("alice").username, stderr=err) == \
-        "Revoked 1 session of 1 user.\n"
-    assert "the session cache is per process" in err.getvalue()
+    with pytest.raises(CommandError) as raised:
+        run("wxlogin_revoke", "--user", user_of("alice").username)
+    assert raised.value.returncode == 2
+    assert "LocMemCache) is per process or could not be reached" in str(raised.value)
     assert not WxSession.objects.live().filter(user=user_of("alice")).exists()
+    pending = PendingInvalidation.objects.get()  # left for the servers, who share Redis
+    assert f"{{{user_of('alice').pk}}}:n" in pending.names
 
 
 def test_revoke_a_user_who_has_no_session(tokens):

@@ -4,12 +4,17 @@ never decides whether a token is alive, and users read their own writes at once.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
+
 import pytest
 import requests
 
 from django_wxlogin.sessions.tokens import user_reference
 
-from .deployed import TIMEOUT, bearer, serve, status
+from .deployed import ROOT, TIMEOUT, bearer, serve, status
 from .deployed import login as deployed_login
 from .deployments import PostgresPair, running
 from .services import RedisServer
@@ -116,3 +121,29 @@ def test_a_logout_right_after_the_login_revokes_it(deployment):
     checked(app, token, expect=401, times=3)
     assert revoked_sessions(postgres, postgres.primary_port, token) == 1
     assert "Internal Server Error" not in app.log()
+
+
+def test_a_revocation_from_a_shell_without_redis_is_not_hidden_by_the_replica(deployment):
+    """The shell has no REDIS_URL (a per-process cache): its revocation waits in the outbox,
+    which the servers read from the primary, so the token is refused while the replica, 3 s
+    behind, has neither the revocation nor its record yet."""
+    app, postgres, _ = deployment
+    token = login(app.url, "vera")
+    checked(app, token, expect=200, times=2)
+    shell = {k: v for k, v in os.environ.items()
+             if not k.startswith(("DJANGO_", "WXLOGIN_", "REDIS_", "DATABASE_"))}
+    shell.update(PYTHONPATH=str(ROOT), DJANGO_SETTINGS_MODULE="tests.deployment_settings",
+                 DJANGO_SECRET_KEY="deployment-test-key",
+                 DATABASE_URL=postgres.url(postgres.primary_port),
+                 REPLICA_DATABASE_URL=postgres.url(postgres.replica_port))
+    revoked = subprocess.run([sys.executable, "manage.py", "wxlogin_revoke", "--user",
+                              user_reference(token)], cwd=ROOT, env=shell, capture_output=True,
+                             text=True, timeout=120)
+    assert revoked.returncode == 2, revoked.stderr
+    for _ in range(100):
+        if status(app.url, token) == 401:
+            break
+        time.sleep(0.05)
+    figures["requests"] += 1
+    assert revoked_sessions(postgres, postgres.replica_port, token) == 0  # not applied there
+    checked(app, token, expect=401, times=3)

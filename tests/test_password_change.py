@@ -63,6 +63,23 @@ def test_other_saves_and_rehashes_end_nothing(api, member):
     assert _statuses(api, tokens) == [200, 200]
 
 
+def test_an_unusable_password_in_another_process_ends_every_session(api, member):
+    tokens = _tokens(api)
+    locked = manage("shell", "-c", "from django.contrib.auth.models import User; "
+                    "u = User.objects.get(username='member'); u.set_unusable_password(); u.save()")
+    assert locked.returncode == 0, locked.stderr
+    assert _statuses(api, tokens) == [401, 401]
+
+
+def test_saving_a_wechat_only_user_ends_nothing(api, login):
+    token = login("alice").json()["token"]
+    user = WxSession.objects.get().user
+    assert not user.has_usable_password()  # as CREATE_USER makes it
+    user.first_name = "Alice"
+    user.save()
+    assert _statuses(api, [token]) == [200]
+
+
 def test_the_setting_turns_it_off(api, member, settings):
     settings.WXLOGIN = {**settings.WXLOGIN, "PASSWORD_CHANGE_REVOKES": False}
     tokens = _tokens(api)

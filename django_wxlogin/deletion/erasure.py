@@ -115,7 +115,7 @@ def erase_user(user: Any, *, outcome: str = "closure") -> list[str]:
         revoke_user(user.pk, RevokeReason.CLOSED)
         networks = _scrub_sessions(WxSession.objects.filter(user=user))
         subjects = [_drop_identity(w, networks, outcome) for w in identities]
-        username, user_pk = user.get_username(), user.pk
+        user_pk = user.pk
         _forget_admin_history(model, [user_pk])
         deleted = wxlogin_settings.ERASE_USER == "delete"
         AccountClosure.objects.filter(user=user, state=ClosureState.PENDING).update(
@@ -127,8 +127,7 @@ def erase_user(user: Any, *, outcome: str = "closure") -> list[str]:
         record(PrivacyAction.USER_ERASED, user_subject(user_pk),
                outcome=f"{outcome}; identities={len(subjects)}; "
                        f"user={'deleted' if deleted else 'anonymised'}")
-        transaction.on_commit(lambda: throttling.forget(
-            networks=networks, username=username, user_pk=user_pk))
+        transaction.on_commit(lambda: throttling.forget(networks=networks, user_pk=user_pk))
         transaction.on_commit(lambda: signals.user_erased.send(
             sender=model, user_pk=user_pk, subjects=subjects, deleted=deleted))
     return subjects

@@ -15,6 +15,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from tqdm import tqdm
 
+from ..databases import primary
 from ..models import WxSession, WxUser
 
 
@@ -77,10 +78,11 @@ class SessionCommand(BaseCommand):
         return sessions
 
     def _user_pks(self, options: dict[str, Any]) -> set[Any]:
+        """The named users, as the primary knows them (a replica may not have a new one yet)."""
         pks: set[Any] = set()
         for field in ("openid", "unionid"):
             for value in options[field]:
-                found = set(WxUser.objects.filter(**{field: value})
+                found = set(WxUser.objects.using(primary(WxUser)).filter(**{field: value})
                             .values_list("user_id", flat=True))
                 if not found:
                     raise CommandError(f"No WeChat user has the {field} {value!r}.")
@@ -94,7 +96,8 @@ class SessionCommand(BaseCommand):
         match = Q(**{model.USERNAME_FIELD: value})
         with contextlib.suppress(ValidationError):  # not a possible id: a username only
             match |= Q(pk=model._meta.pk.to_python(value))
-        found = list(model._default_manager.filter(match).values_list("pk", flat=True)[:2])
+        found = list(model._default_manager.db_manager(primary(model)).filter(match)
+                     .values_list("pk", flat=True)[:2])
         if not found:
             raise CommandError(f"No user has the id or {model.USERNAME_FIELD} {value!r}.")
         if len(found) > 1:

@@ -3,8 +3,9 @@
 Every revocation marks rows revoked in the database (the truth), and after the transaction
 commits deletes the sessions' cache entries and their users' generations, so every other entry
 of those users stops being trusted too, then sends ``session_revoked``. A delete that fails is
-retried before the process's next cache read (:mod:`.entries`) and recorded for the other
-processes (:mod:`.outbox`).
+retried before the process's next cache read (:mod:`.entries`); the entries to void are
+recorded in the revocation's own transaction (:mod:`.outbox`), so the servers void them even
+when this process cannot.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from ..databases import primary
 from ..models import RevokeReason, WxSession
 from .batches import pk_batches
 from .entries import entry_name
-from .outbox import deliver
+from .outbox import record
 from .tokens import digest_key
 
 
@@ -92,7 +93,7 @@ def _revoke_rows(queryset: Any, reason: str) -> list[str]:
     if rows:
         names = [entry_name("s", u, digest_key(d)) for _, u, d in rows] + \
             [entry_name(kind, u) for u in {u for _, u, _ in rows} for kind in ("n", "u")]
-        transaction.on_commit(lambda: deliver(names))
+        record(names)
         _announce(rows, reason)
     return [d for _, _, d in rows]
 
@@ -142,5 +143,4 @@ def revoke_batched(queryset: Any, reason: str, *, batch_size: int = 5000,
 def forget_user(user_pk: object) -> None:
     """Void the user's cache entries once the transaction commits (the user was saved or
     deleted), so ``is_active`` and deletions take effect on the next request."""
-    names = [entry_name("n", user_pk), entry_name("u", user_pk)]
-    transaction.on_commit(lambda: deliver(names))
+    record([entry_name("n", user_pk), entry_name("u", user_pk)])

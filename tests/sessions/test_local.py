@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
+import time
 import tracemalloc
 from typing import Any
 
@@ -259,3 +260,20 @@ def test_the_command_shows_every_process_figures(api, login, tracked, capsys):
     call_command("wxlogin_localcache")
     table = capsys.readouterr().out.splitlines()
     assert table[0].split()[:3] == ["PROCESS", "HITS", "MISSES"] and len(table) == 2
+
+
+def test_anonymous_traffic_invalidates_nothing_a_worker_keeps(api, login, tracked):
+    """Throttle counters, lockouts and code locks live outside the tracked prefix: a flood of
+    password guesses sends the workers no invalidation and keeps their entries."""
+    token = token_of(login)
+    warm(api, token)
+    invalidations, epoch, hits = layer().counts["invalidations"], layer().epoch, \
+        layer().counts["hits"]
+    for i in range(20):
+        guess = api.post("/wx/login/password/", {"username": f"made-up-{i % 3}", "password": "x"},
+                         format="json", REMOTE_ADDR=f"10.7.0.{i % 4}")
+        assert guess.status_code in (400, 429)
+    time.sleep(0.3)  # what Redis would send has arrived
+    assert api.get("/whoami/", **bearer(token)).status_code == 200
+    assert (layer().counts["invalidations"], layer().epoch) == (invalidations, epoch)
+    assert layer().counts["hits"] == hits + 1  # still served from memory

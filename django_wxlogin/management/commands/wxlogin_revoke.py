@@ -9,7 +9,6 @@ from django.conf import settings
 from django.core.management.base import CommandError, CommandParser
 from django.db.models import Count
 
-from ...checks import PER_PROCESS_CACHES
 from ...models import RevokeReason
 from ...sessions import outbox
 from ...sessions.revocation import revoke_batched
@@ -51,15 +50,18 @@ class Command(SessionCommand):
                           f"of {plural(found['users'], 'user')}.")
         if outbox.undelivered() > undelivered:
             raise CommandError(
-                "The cache could not be reached: the sessions are revoked in the database, and "
-                "running servers will stop accepting them within REVOCATION_SYNC_INTERVAL "
-                f"({wxlogin_settings.REVOCATION_SYNC_INTERVAL} s) once they reach it. Check "
-                "this process's CACHES (REDIS_URL).", returncode=EXIT_CACHE_NOT_REACHED)
-        backend = settings.CACHES.get(wxlogin_settings.CACHE_ALIAS, {}).get("BACKEND")
-        if revoked and backend in PER_PROCESS_CACHES:
-            self.stderr.write(self.style.WARNING(
-                f"Warning: the session cache is per process ({backend}); running servers may "
-                "keep accepting the tokens they cached until they restart. Use django-redis."))
+                "Not applied to the servers' cache at once: this process's cache "
+                f"({self._cache_backend()}) is per process or could not be reached. The "
+                "sessions are revoked in the database and the revocation is recorded there: "
+                "running servers refuse them within REVOCATION_SYNC_INTERVAL "
+                f"({wxlogin_settings.REVOCATION_SYNC_INTERVAL} s). Run this where CACHES "
+                "(REDIS_URL) names the servers' Redis for it to take effect at once.",
+                returncode=EXIT_CACHE_NOT_REACHED)
+
+    @staticmethod
+    def _cache_backend() -> str:
+        alias = wxlogin_settings.CACHE_ALIAS
+        return str(settings.CACHES.get(alias, {}).get("BACKEND", f"no cache {alias!r}"))
 
     def _confirm(self, found: dict[str, int], stdin: TextIO) -> None:
         self.stdout.write(
