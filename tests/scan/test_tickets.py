@@ -9,6 +9,7 @@ import time_machine
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from django_wxlogin.cache import key
 from django_wxlogin.scan import tickets
 from django_wxlogin.wechat.fake import code_text
 
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def ticket_keys() -> list[bytes]:
     redis = cache.client.get_client(write=True)
-    return [k for k in redis.keys("wxlogin:scan:*") if not k.endswith(b"events")]
+    return [k for k in redis.keys(key("scan", "*")) if not k.endswith(b"events")]
 
 
 def test_a_ticket_is_a_random_scene_in_a_real_code_and_a_separate_http_only_cookie(
