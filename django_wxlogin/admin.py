@@ -178,7 +178,7 @@ USER_AGENT_SHOWN = 32  # characters of the user agent in the session list (all o
 class WxSessionAdmin(RevokeActionsMixin, admin.ModelAdmin):
     # Every column fits a 1280 px screen beside the filters (tests/test_admin_browser.py):
     # the appid and the expiry are on a session's page, the user agent is cut.
-    list_display = ("token", "person", "surface", "method", "created_at", "last_seen_at", "revoked",
+    list_display = ("token", "person", "method", "created_at", "last_seen_at", "revoked",
                     "ip_address", "short_user_agent")
     # No appid filter: listing its values would scan the whole (large) table on every page.
     # (The choice filters list fixed choices, without a query.)

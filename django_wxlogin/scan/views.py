@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -185,7 +185,7 @@ class DescribeView(MiniProgramScanView):
         return Response({
             "state": "scanned", "site": shown.site, "ip_address": shown.ip_address,
             "user_agent": shown.user_agent,
-            "requested_at": datetime.fromtimestamp(shown.requested_at, UTC).isoformat(),
+            "requested_at": datetime.fromtimestamp(shown.requested_at, timezone.utc).isoformat(),
             "expires_in": shown.expires_in,
         })
 

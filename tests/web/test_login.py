@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -95,22 +96,24 @@ def test_a_snapshot_page_identity_never_becomes_a_user():
 
 def test_a_silent_login_of_someone_unknown_asks_for_the_profile(settings):
     settings.WXLOGIN["APPS"][1] = {**OFFICIAL_ACCOUNT, "SCOPE": "snsapi_base"}
+    # A name no earlier test used: the fake gives a unionid to snsapi_base once it was granted.
+    person = f"bob{secrets.token_hex(4)}"
     browser = APIClient()
     first = browser.get("/wx/web/oa/login/")
     assert parse_qs(urlsplit(first["Location"]).query)["scope"] == ["snsapi_base"]
-    wechat = requests.get(first["Location"].split("#")[0], params={"user": "bob"}, timeout=10,
+    wechat = requests.get(first["Location"].split("#")[0], params={"user": person}, timeout=10,
                           allow_redirects=False)
     onward = browser.get(callback_path(wechat.headers["Location"]))
     assert onward.status_code == 302
     assert parse_qs(urlsplit(onward["Location"]).query)["scope"] == ["snsapi_userinfo"]
     assert not WxUser.objects.exists()  # no identity without its unionid
-    wechat = requests.get(onward["Location"].split("#")[0], params={"user": "bob"},
+    wechat = requests.get(onward["Location"].split("#")[0], params={"user": person},
                           timeout=10, allow_redirects=False)
     assert browser.get(callback_path(wechat.headers["Location"])).status_code == 302
     bob = WxUser.objects.get(appid=OA)
-    assert bob.unionid and bob.nickname == "Bob"
+    assert bob.unionid and bob.nickname == person.capitalize()
     # Known now: the next silent login logs in without asking.
-    again = through_wechat(APIClient(), "oa", "bob")
+    again = through_wechat(APIClient(), "oa", person)
     assert again.status_code == 302 and again["Location"] == "/home/"
     assert WxUser.objects.count() == 1
 

@@ -9,7 +9,7 @@
  * screenshot.
  */
 import { CLIENT_CODES, WxLoginError } from './errors';
-import type { WxLike } from './wx';
+import type { Method, RequestBody, WxLike } from './wx';
 
 /** What the confirm page must show before the person confirms. */
 export interface ScanRequest {
@@ -33,7 +33,7 @@ export interface ScanClient {
   cancel(scene: string): Promise<void>;
 }
 
-export type Call = (method: string, path: string, data?: unknown) => Promise<unknown>;
+export type Call = (method: Method, path: string, data?: RequestBody) => Promise<unknown>;
 
 export function createScan(call: Call, api: WxLike): ScanClient {
   return {
