@@ -27,6 +27,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from .admin_records import RecordAdmin
 from .models import IdentityConflict, RevokeReason, SessionQuerySet, WxSession, WxUser
 from .sessions import outbox
 from .sessions.revocation import revoke_batched
@@ -175,7 +176,9 @@ USER_AGENT_SHOWN = 32  # characters of the user agent in the session list (all o
 
 
 @admin.register(WxSession)
-class WxSessionAdmin(RevokeActionsMixin, admin.ModelAdmin):
+class WxSessionAdmin(RevokeActionsMixin, RecordAdmin):
+    # Sessions are made by logins and ended by revoking (a deleted row would also lose the
+    # record of its revocation): RecordAdmin.
     # Every column fits a 1280 px screen beside the filters (tests/test_admin_browser.py):
     # the appid and the expiry are on a session's page, the user agent is cut.
     list_display = ("token", "person", "method", "created_at", "last_seen_at", "revoked",
@@ -251,17 +254,6 @@ class WxSessionAdmin(RevokeActionsMixin, admin.ModelAdmin):
     def get_search_fields(self, request: HttpRequest) -> tuple[str, ...]:
         return (_username_lookup(), "user__wechat_identities__openid",
                 "user__wechat_identities__unionid", "ip_address")
-
-    # Sessions are made by logins and ended by revoking: the admin neither adds, edits nor
-    # deletes them (a deleted row would also lose the record of its revocation).
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description=_("token digest"))
     def token(self, session: WxSession) -> str:

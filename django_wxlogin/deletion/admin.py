@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from ..admin_records import RecordAdmin
 from .closures import cancel
 from .models import AccountClosure, ClosureState, PrivacyRecord
 
@@ -45,16 +46,7 @@ class AccountClosureAdmin(admin.ModelAdmin):
 
 
 @admin.register(PrivacyRecord)
-class PrivacyRecordAdmin(admin.ModelAdmin):
+class PrivacyRecordAdmin(RecordAdmin):
     list_display = ("created_at", "action", "subject", "appid", "outcome")
     list_filter = ("action", "appid", "created_at")
     search_fields = ("=subject",)  # paste the keyed hash of an identity to find its history
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -4,8 +4,6 @@ refusing erases the nickname or deletes the avatar file, as a ``risky`` verdict 
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin, messages
 from django.core.files.storage import default_storage
 from django.db.models import QuerySet
@@ -14,12 +12,13 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from ..admin_records import RecordAdmin
 from . import checkers, reviews
 from .models import ContentKind, ContentReview, DecidedBy, ReviewStatus
 
 
 @admin.register(ContentReview)
-class ContentReviewAdmin(admin.ModelAdmin):
+class ContentReviewAdmin(RecordAdmin):
     list_display = ("id", "kind", "status", "content", "wxuser", "suggest", "label",
                     "decided_by", "created_at", "expires_at", "decided_at")
     list_filter = ("status", "kind", "decided_by")
@@ -31,15 +30,7 @@ class ContentReviewAdmin(admin.ModelAdmin):
     actions = ("approve", "refuse")
     search_fields = ("wxuser__openid",)
 
-    # Reviews are made by profile changes and ended by verdicts: no add, edit or delete.
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    # Reviews are made by profile changes and ended by verdicts (RecordAdmin).
 
     def has_decide_permission(self, request: HttpRequest) -> bool:
         opts = ContentReview._meta
