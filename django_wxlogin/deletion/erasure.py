@@ -11,9 +11,8 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.admin.models import LogEntry
+from django.apps import apps as django_apps
 from django.contrib.auth import get_user_model
-from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -63,10 +62,15 @@ def _scrub_sessions(sessions: models.QuerySet) -> set[str]:
 
 
 def _forget_admin_history(model: type[models.Model], pks: list[Any]) -> None:
-    """The admin's history names objects (a nickname, an openid, a username): gone with them."""
-    if pks:
-        LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(model),
-                                object_id__in=[str(pk) for pk in pks]).delete()
+    """The admin's history names objects (a nickname, an openid, a username): gone with them.
+    The admin is optional: a project without it has no history to forget."""
+    if not pks or not django_apps.is_installed("django.contrib.admin"):
+        return
+    from django.contrib.admin.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(model),
+                            object_id__in=[str(pk) for pk in pks]).delete()
 
 
 def _drop_identity(wxuser: WxUser, networks: set[str], outcome: str) -> str:
